@@ -1,0 +1,259 @@
+/*
+ * pzarr: MPI-parallel reader and writer of Zarr v2 and v3 arrays.
+ *
+ * Every call returns 0 on success or a negative PZARR_E* code. A detailed
+ * message for the last failure is kept per handle (pzarr_errmsg,
+ * pzarr_array_errmsg). There is no global error state.
+ *
+ * Each declaration says whether it is collective (every rank of the store's
+ * communicator calls it, with the same arguments, and every rank returns the
+ * same code and message) or local (any rank calls it on its own).
+ * The library duplicates the caller's communicator, never touches
+ * MPI_COMM_WORLD and never calls MPI_Init.
+ */
+#ifndef PZARR_H
+#define PZARR_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PZARR_VERSION_MAJOR 0
+#define PZARR_VERSION_MINOR 1
+#define PZARR_VERSION_PATCH 0
+#define PZARR_VERSION_NUMBER \
+    (PZARR_VERSION_MAJOR * 10000 + PZARR_VERSION_MINOR * 100 + PZARR_VERSION_PATCH)
+
+/* Runtime version of the library, to compare with PZARR_VERSION_NUMBER. */
+unsigned pzarr_version_number(void);
+
+/* Error codes: X(name, value, description). */
+#define PZARR_ERRNO_MAP(X)                                                   \
+    X(OK, 0, "success")                                                      \
+    X(EINVAL, -1, "invalid argument")                                        \
+    X(ENOMEM, -2, "out of memory")                                           \
+    X(EIO, -3, "input/output error")                                         \
+    X(ENOENT, -4, "no such node or file")                                    \
+    X(EEXIST, -5, "node already exists")                                     \
+    X(EMETA, -6, "malformed metadata")                                       \
+    X(EUNSUPPORTED, -7, "unsupported feature")                               \
+    X(ECORRUPT, -8, "corrupt or truncated chunk")                            \
+    X(EPATH, -9, "invalid node name")                                        \
+    X(EBOUNDS, -10, "selection out of bounds")                               \
+    X(EMPI, -11, "MPI error")                                                \
+    X(EBUFFULL, -12, "write buffer limit reached: flush first")              \
+    X(ERDONLY, -13, "store opened read-only")                                \
+    X(ECODEC, -14, "codec failure")                                          \
+    X(ENOTARRAY, -15, "node is not an array")                                \
+    X(ENOTGROUP, -16, "node is not a group")
+
+enum pzarr_errno {
+#define PZARR_X_ENUM(name, value, text) PZARR_##name = (value),
+    PZARR_ERRNO_MAP(PZARR_X_ENUM)
+#undef PZARR_X_ENUM
+};
+
+/* Static description of a code; never NULL. Local. */
+const char *pzarr_strerror(int code);
+
+/* Data types, in the order of the Zarr v3 core spec. */
+typedef enum pzarr_dtype {
+    PZARR_BOOL,
+    PZARR_INT8,
+    PZARR_INT16,
+    PZARR_INT32,
+    PZARR_INT64,
+    PZARR_UINT8,
+    PZARR_UINT16,
+    PZARR_UINT32,
+    PZARR_UINT64,
+    PZARR_FLOAT16, /* stored and returned as its raw 2-byte pattern */
+    PZARR_FLOAT32,
+    PZARR_FLOAT64,
+    PZARR_COMPLEX64,
+    PZARR_COMPLEX128
+} pzarr_dtype;
+
+/* Size in bytes of one element, or 0 for an unknown type. Local. */
+size_t pzarr_dtype_size(pzarr_dtype t);
+/* The Zarr v3 name ("float64", ...), or NULL. Local. */
+const char *pzarr_dtype_name(pzarr_dtype t);
+
+#define PZARR_MAX_NDIM 32
+
+typedef struct pzarr_store pzarr_store;
+typedef struct pzarr_array pzarr_array;
+
+/* ------------------------------------------------------------------ */
+/* Stores                                                               */
+
+#define PZARR_RDONLY 0x0
+#define PZARR_RDWR 0x1
+#define PZARR_CREATE 0x2    /* create the root group if absent (implies RDWR) */
+#define PZARR_FORMAT_V2 0x4 /* with PZARR_CREATE: the root group is Zarr v2 */
+
+/*
+ * Opens the store at `path` (a directory). Collective.
+ * On failure *out still receives a handle (unless memory ran out) whose
+ * pzarr_errmsg says why; release it with pzarr_close.
+ */
+int pzarr_open(MPI_Comm comm, const char *path, int flags, pzarr_store **out);
+/* Same, with MPI-IO hints passed to every file the store opens. Collective. */
+int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
+                    pzarr_store **out);
+/* Releases the store; open arrays must be closed first. NULL is a no-op.
+ * Collective. */
+int pzarr_close(pzarr_store *store);
+/* Detailed message of the store's last failure ("" if none). Local. */
+const char *pzarr_errmsg(const pzarr_store *store);
+/* The duplicated communicator of the store. Local. */
+MPI_Comm pzarr_comm(const pzarr_store *store);
+
+/* ------------------------------------------------------------------ */
+/* Nodes: groups and attributes                                         */
+
+typedef enum pzarr_node_kind {
+    PZARR_NODE_NONE = 0,
+    PZARR_NODE_GROUP = 1,
+    PZARR_NODE_ARRAY = 2
+} pzarr_node_kind;
+
+/*
+ * `name` is a node's path inside the store: "" is the root, "a/b" a nested
+ * node. Names with "..", ".", empty segments, a leading "/" or a backslash
+ * are refused with PZARR_EPATH.
+ */
+
+/* Creates a group (and missing parents). attributes_json may be NULL.
+ * zarr_format is 2 or 3, or 0 for the format of the store's root. Collective. */
+int pzarr_group_create(pzarr_store *s, const char *name, int zarr_format,
+                       const char *attributes_json);
+/* What lives at `name`. Collective (rank 0 looks, every rank learns). */
+int pzarr_node_kind_of(pzarr_store *s, const char *name, pzarr_node_kind *kind);
+/* The children of a group, sorted by name. *names is an array of *count
+ * strings; free it with pzarr_free_list. Collective. */
+int pzarr_group_list(pzarr_store *s, const char *name, char ***names,
+                     size_t *count);
+void pzarr_free_list(char **names, size_t count);
+/* Attributes of a group or array as a JSON object text; free with
+ * pzarr_free. Collective. */
+int pzarr_attrs_get(pzarr_store *s, const char *name, char **json);
+/* Replaces the attributes with a JSON object text. Collective. */
+int pzarr_attrs_set(pzarr_store *s, const char *name, const char *json);
+void pzarr_free(void *p);
+
+/* ------------------------------------------------------------------ */
+/* Arrays                                                               */
+
+/*
+ * Creates an array from its metadata document: a Zarr v3 `zarr.json` array
+ * document or a Zarr v2 `.zarray` document (an "attributes" member may ride
+ * along). Missing parent groups are created. Collective.
+ */
+int pzarr_array_create(pzarr_store *s, const char *name,
+                       const char *metadata_json, pzarr_array **out);
+/* Opens an existing array. Collective. */
+int pzarr_array_open(pzarr_store *s, const char *name, pzarr_array **out);
+
+/*
+ * Writes the dense C-order, native-endian box buf[count] at `start`.
+ * Local: it never waits for another rank. The data is copied; the caller may
+ * reuse buf at once. It reaches storage at the next flush.
+ */
+int pzarr_array_write(pzarr_array *a, const uint64_t *start,
+                      const uint64_t *count, const void *buf);
+/*
+ * Reads the box at `start` of size `count` into buf. Local. It sees what
+ * storage holds plus this rank's own unflushed writes; other ranks'
+ * unflushed writes are not visible until the next flush.
+ */
+int pzarr_array_read(pzarr_array *a, const uint64_t *start,
+                     const uint64_t *count, void *buf);
+/*
+ * Collective read: every rank passes its own box (count may be all zeros).
+ * Each chunk that any rank needs is read and decoded once, by its owner.
+ */
+int pzarr_array_read_all(pzarr_array *a, const uint64_t *start,
+                         const uint64_t *count, void *buf);
+/*
+ * Makes every write issued before it, on any rank, durable and visible.
+ * Writes are applied in the order (rank, call order on that rank): for
+ * overlapping writes the higher rank's data wins, whole. Collective.
+ */
+int pzarr_array_flush(pzarr_array *a);
+/* Changes the shape; chunks wholly outside the new shape are removed.
+ * Flushes first. Collective. */
+int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape);
+/* Flushes and releases the handle. NULL is a no-op. Collective. */
+int pzarr_array_close(pzarr_array *a);
+/* Detailed message of the array's last failure ("" if none). Local. */
+const char *pzarr_array_errmsg(const pzarr_array *a);
+
+typedef struct pzarr_array_info {
+    int zarr_format;              /* 2 or 3 */
+    int ndim;
+    pzarr_dtype dtype;
+    size_t itemsize;
+    uint64_t shape[PZARR_MAX_NDIM];
+    uint64_t chunks[PZARR_MAX_NDIM];     /* the chunks that hold data */
+    uint64_t nchunks;                    /* chunks in the grid */
+} pzarr_array_info;
+
+/* Local. */
+int pzarr_array_get_info(const pzarr_array *a, pzarr_array_info *info);
+/* The array's current metadata document, as stored; free with pzarr_free.
+ * Local. */
+int pzarr_array_metadata(const pzarr_array *a, char **json);
+
+/* ------------------------------------------------------------------ */
+/* Ownership: every chunk has exactly one owner rank, which alone writes it */
+
+typedef enum pzarr_owner_policy {
+    PZARR_OWNER_BLOCK = 0,      /* contiguous blocks of the chunk grid over a
+                                   process grid (default) */
+    PZARR_OWNER_ROUND_ROBIN = 1 /* chunk linear index modulo the rank count */
+} pzarr_owner_policy;
+
+/*
+ * Chooses the ownership policy. With PZARR_OWNER_BLOCK, `dims` gives the
+ * process grid (ndim entries whose product is the rank count, e.g. the dims
+ * of the caller's MPI_Cart_create); NULL lets pzarr pick it as
+ * MPI_Dims_create would. Flushes pending writes first. Collective.
+ */
+int pzarr_array_set_owner(pzarr_array *a, pzarr_owner_policy policy,
+                          const int *dims);
+/* Owner rank of the chunk at grid coordinates `chunk_coords`. Local. */
+int pzarr_array_chunk_owner(const pzarr_array *a,
+                            const uint64_t *chunk_coords, int *rank);
+
+/* ------------------------------------------------------------------ */
+/* Per-rank I/O statistics                                              */
+
+typedef struct pzarr_stats {
+    uint64_t meta_reads;    /* metadata document reads, stats and listings */
+    uint64_t meta_writes;   /* metadata document writes */
+    uint64_t chunk_reads;   /* chunk files read (including absent ones) */
+    uint64_t chunk_writes;  /* chunk files written */
+    uint64_t chunk_deletes; /* chunk files removed */
+    uint64_t bytes_read;    /* chunk bytes read */
+    uint64_t bytes_written; /* chunk bytes written */
+} pzarr_stats;
+
+/* This rank's counters since open or the last reset. Local. */
+int pzarr_get_stats(const pzarr_store *s, pzarr_stats *out);
+void pzarr_reset_stats(pzarr_store *s);
+
+/* Largest number of bytes a rank holds in unflushed writes; past it
+ * pzarr_array_write fails with PZARR_EBUFFULL and stores nothing.
+ * 0 restores the default (see README). Local. */
+int pzarr_array_set_write_limit(pzarr_array *a, uint64_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PZARR_H */

@@ -1,0 +1,200 @@
+/*
+ * pzarr: command-line tool to inspect, create, read and write Zarr v2 and v3
+ * arrays. An MPI program: run it alone or under mpiexec; get and put split
+ * the region among the ranks.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(cli *c, int argc, char **argv);
+    const char *usage;
+    const char *help;
+} cli_command;
+
+static const cli_command cli_commands[] = {
+    {"info", cli_cmd_info, "pzarr info PATH",
+     "Describes the array or group whose directory is PATH: format, data\n"
+     "type, shape, chunks, codecs, fill value, chunks stored, stored and\n"
+     "logical bytes, compression ratio and attributes. For a group, lists\n"
+     "its children.\n"},
+    {"ls", cli_cmd_ls, "pzarr ls PATH",
+     "Prints the hierarchy under PATH as a tree; arrays show their data\n"
+     "type, shape and chunks.\n"},
+    {"create", cli_cmd_create,
+     "pzarr create PATH --dtype TYPE --shape N,.. [--chunks N,..] [options]",
+     "Creates an empty array whose directory is PATH (the store's root).\n"
+     "  --dtype TYPE        bool, int8..int64, uint8..uint64, float16,\n"
+     "                      float32, float64, complex64, complex128\n"
+     "  --shape N,N,..      the shape (\"\" for a 0-d array)\n"
+     "  --chunks N,N,..     the chunk shape (default: the whole array)\n"
+     "  --codec SPEC        zstd[:LEVEL] | blosc[:CNAME[:CLEVEL[:SHUFFLE]]] |\n"
+     "                      gzip[:LEVEL] | zlib[:LEVEL] (v2) | none;\n"
+     "                      SHUFFLE is noshuffle, shuffle or bitshuffle;\n"
+     "                      append +crc32c for a checksum (v3);\n"
+     "                      default zstd:3\n"
+     "  --fill VALUE        fill value: a number, nan, inf, -inf, true,\n"
+     "                      false, RE,IM for complex, null (v2); default 0\n"
+     "  --format 2|3        Zarr format (default 3)\n"
+     "  --order C|F         memory order of each chunk (default C)\n"
+     "  --separator /|.     chunk key separator (default / for v3, . for v2)\n"
+     "  --endian little|big byte order on disk (default little)\n"
+     "  --attrs JSON        attributes, a JSON object\n"
+     "  --dimension-names A,B,..  names of the dimensions (v3)\n"
+     "  --print             also print the metadata document\n"},
+    {"get", cli_cmd_get, "pzarr get PATH [--region R] [-o FILE|-] [-q]",
+     "Writes the raw bytes of a region (C order, native byte order) to FILE\n"
+     "or to standard output (-, the default unless it is a terminal).\n"
+     "  --region R  per dimension, comma-separated: a:b (half-open), a (one\n"
+     "              index), : or nothing (whole), a: or :b; negative\n"
+     "              indices count from the end. Default: the whole array.\n"
+     "  -o FILE     output file; under mpiexec every rank writes its slab\n"
+     "  -q          no progress bar\n"},
+    {"put", cli_cmd_put, "pzarr put PATH [--region R] -i FILE|- [-q]",
+     "Writes raw bytes (C order, native byte order) into a region. The input\n"
+     "must hold exactly the region's bytes; nothing is written otherwise.\n"
+     "  --region R  as for get\n"
+     "  -i FILE     input file, or - for standard input\n"
+     "  -q          no progress bar\n"},
+};
+
+#define CLI_NCOMMANDS (int)(sizeof cli_commands / sizeof cli_commands[0])
+
+static const cli_command *cli_find(const char *name)
+{
+    for (int i = 0; i < CLI_NCOMMANDS; i++)
+        if (strcmp(cli_commands[i].name, name) == 0)
+            return &cli_commands[i];
+    return NULL;
+}
+
+const char *cli_usage_line(const char *cmd)
+{
+    const cli_command *k = cmd ? cli_find(cmd) : NULL;
+    return k ? k->usage : NULL;
+}
+
+static void cli_print_overview(FILE *f)
+{
+    fprintf(f, "usage: pzarr COMMAND PATH [options]\n\ncommands:\n");
+    for (int i = 0; i < CLI_NCOMMANDS; i++)
+        fprintf(f, "  %s\n", cli_commands[i].usage);
+    fprintf(f, "\nPATH is the directory of a Zarr array (or group, for info "
+               "and ls).\nRun under mpiexec to read and write in parallel.\n"
+               "'pzarr help COMMAND' describes a command; 'pzarr --version' "
+               "prints the version.\n");
+}
+
+static void cli_print_help(const cli_command *k)
+{
+    printf("usage: %s\n\n%s", k->usage, k->help);
+}
+
+static void cli_print_version(void)
+{
+    unsigned v = pzarr_version_number();
+    printf("pzarr %d.%d.%d (library %u.%u.%u)\n", PZARR_VERSION_MAJOR,
+           PZARR_VERSION_MINOR, PZARR_VERSION_PATCH, v / 10000, v / 100 % 100,
+           v % 100);
+}
+
+/* `pzarr help [CMD]`: prints on rank 0. */
+static int cli_help(cli *c, int argc, char **argv)
+{
+    if (argc == 0) {
+        if (c->rank == 0)
+            cli_print_overview(stdout);
+        return CLI_OK;
+    }
+    const cli_command *k = cli_find(argv[0]);
+    if (!k || argc > 1)
+        return cli_usage(c, "help: unknown command '%s'", argv[0]);
+    if (c->rank == 0)
+        cli_print_help(k);
+    return CLI_OK;
+}
+
+static bool cli_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+static int cli_dispatch(cli *c, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage(c, "missing COMMAND");
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        return cli_help(c, 0, NULL);
+    if (strcmp(name, "help") == 0)
+        return cli_help(c, argc - 2, argv + 2);
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        if (c->rank == 0)
+            cli_print_version();
+        return CLI_OK;
+    }
+    const cli_command *k = cli_find(name);
+    if (!k)
+        return cli_usage(c, "unknown command '%s'", name);
+    c->cmd = k->name;
+    if (cli_wants_help(argc - 2, argv + 2)) {
+        if (c->rank == 0)
+            cli_print_help(k);
+        return CLI_OK;
+    }
+    return k->run(c, argc - 2, argv + 2);
+}
+
+static void cli_report(const cli *c, int status)
+{
+    if (status == CLI_OK || c->rank != 0)
+        return;
+    fflush(stdout);
+    fprintf(stderr, "pzarr: error: %s\n", c->msg);
+    if (status == CLI_USAGE) {
+        const char *line = cli_usage_line(c->cmd);
+        if (line)
+            fprintf(stderr, "usage: %s\nTry 'pzarr help %s'.\n", line, c->cmd);
+        else
+            fprintf(stderr, "Try 'pzarr --help'.\n");
+    }
+}
+
+static uint64_t cli_block_bytes(void)
+{
+    /* PZARR_CLI_BLOCK_BYTES makes the tests exercise many small blocks. */
+    const char *env = getenv("PZARR_CLI_BLOCK_BYTES");
+    uint64_t v;
+    if (env && cli_parse_u64(env, &v) && v > 0 && v <= (1u << 30))
+        return v;
+    return 32u << 20;
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    cli c;
+    memset(&c, 0, sizeof c);
+    c.comm = MPI_COMM_WORLD;
+    MPI_Comm_rank(c.comm, &c.rank);
+    MPI_Comm_size(c.comm, &c.size);
+    c.block_bytes = cli_block_bytes();
+    MPI_Bcast(&c.block_bytes, 1, MPI_UINT64_T, 0, c.comm);
+    int status = cli_dispatch(&c, argc, argv);
+    fflush(stdout);
+    cli_report(&c, status);
+    MPI_Finalize();
+    return status;
+}

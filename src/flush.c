@@ -1,0 +1,448 @@
+/*
+ * The collective flush.
+ *
+ * 1. Each rank sorts its logged pieces by owner and builds, for every other
+ *    owner, a directory of its pieces (chunk, write number, size, address,
+ *    box) in memory attached to the array's dynamic window.
+ * 2. A fence epoch on the slot window: each source puts (count, address) of
+ *    its directory into the owner's slot for that source.
+ * 3. Owners fetch the directories with MPI_Get, sort every piece of every
+ *    owned chunk by (writing rank, write number), and in rounds of bounded
+ *    size fetch the remote data with MPI_Get, wait for everybody's fetches
+ *    (a barrier, so that no rank computes while others still read from it:
+ *    passive-target progress here needs the target inside MPI), then merge
+ *    each chunk over its stored content (or the fill value) and write it.
+ *
+ * All one-sided traffic happens while every rank is inside this collective.
+ */
+#include "pz_array.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An incoming piece, local or remote. */
+typedef struct in_rec {
+    uint64_t chunk, seq, nbytes, addr;
+    int src;
+    const uint64_t *box; /* cstart[nd], n[nd] */
+    unsigned char *data; /* NULL until fetched */
+} in_rec;
+
+typedef struct flush_ctx {
+    pzarr_array *a;
+    int rank, size, nd;
+    size_t esize;      /* directory entry, in uint64 words */
+    uint64_t *outdir;  /* my directories for other owners */
+    uint64_t *cnt, *off; /* per owner: entries and first entry in outdir */
+    uint64_t *indir;   /* directories fetched from sources */
+    in_rec *recs;
+    size_t nrecs;
+    size_t *groups; /* start index of each chunk's run in recs, + end */
+    size_t ngroups;
+    size_t *batch_end; /* group index where each round ends */
+    int nbatches;
+    pz_buf enc;
+} flush_ctx;
+
+static int mpi_get_bytes(void *dst, uint64_t n, int src, uint64_t addr, MPI_Win win)
+{
+    unsigned char *d = dst;
+    while (n > 0) {
+        int part = n > (1u << 30) ? (1 << 30) : (int)n;
+        if (MPI_Get(d, part, MPI_BYTE, src, (MPI_Aint)addr, part, MPI_BYTE, win) !=
+            MPI_SUCCESS)
+            return PZARR_EMPI;
+        d += part;
+        addr += (uint64_t)part;
+        n -= (uint64_t)part;
+    }
+    return 0;
+}
+
+/* Step 1: directories of my pieces for each other owner. */
+static int build_outdirs(flush_ctx *c, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    const pz_log *l = &a->log;
+    c->cnt = pz_calloc((size_t)c->size, sizeof *c->cnt);
+    c->off = pz_calloc((size_t)c->size, sizeof *c->off);
+    if (!c->cnt || !c->off)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    size_t total = 0;
+    for (size_t i = 0; i < l->npieces; i++)
+        if (l->pieces[i].owner != c->rank) {
+            c->cnt[l->pieces[i].owner]++;
+            total++;
+        }
+    for (int o = 1; o < c->size; o++)
+        c->off[o] = c->off[o - 1] + c->cnt[o - 1];
+    if (total == 0)
+        return 0;
+    c->outdir = pz_malloc(total * c->esize * sizeof(uint64_t));
+    uint64_t *fill = pz_calloc((size_t)c->size, sizeof *fill);
+    if (!c->outdir || !fill) {
+        pz_free(fill);
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    }
+    for (size_t i = 0; i < l->npieces; i++) {
+        const pz_piece *p = &l->pieces[i];
+        if (p->owner == c->rank)
+            continue;
+        uint64_t *w = c->outdir + (c->off[p->owner] + fill[p->owner]++) * c->esize;
+        w[0] = p->chunk;
+        w[1] = p->seq;
+        w[2] = p->nbytes;
+        w[3] = p->addr;
+        w[4] = (uint64_t)c->rank;
+        memcpy(w + 5, l->coords + p->box, 2 * (size_t)c->nd * sizeof(uint64_t));
+    }
+    pz_free(fill);
+    if (MPI_Win_attach(a->win_data, c->outdir,
+                       (MPI_Aint)(total * c->esize * sizeof(uint64_t))) != MPI_SUCCESS) {
+        pz_free(c->outdir);
+        c->outdir = NULL;
+        return pz_err_set(e, PZARR_EMPI, "MPI_Win_attach failed in flush");
+    }
+    return 0;
+}
+
+/* Step 2 (collective): (count, address) of each directory reach its owner. */
+static void publish_slots(flush_ctx *c, bool ok)
+{
+    pzarr_array *a = c->a;
+    memset(a->slots, 0, (size_t)c->size * 2 * sizeof(uint64_t));
+    MPI_Win_fence(0, a->win_slots);
+    for (int o = 0; ok && o < c->size; o++) {
+        if (c->cnt[o] == 0)
+            continue;
+        MPI_Aint addr;
+        MPI_Get_address(c->outdir + c->off[o] * c->esize, &addr);
+        uint64_t v[2] = {c->cnt[o], (uint64_t)addr};
+        MPI_Put(v, 2, MPI_UINT64_T, o, (MPI_Aint)c->rank * 2, 2, MPI_UINT64_T, a->win_slots);
+    }
+    MPI_Win_fence(0, a->win_slots);
+}
+
+static int cmp_rec(const void *x, const void *y)
+{
+    const in_rec *p = x, *q = y;
+    if (p->chunk != q->chunk)
+        return p->chunk < q->chunk ? -1 : 1;
+    if (p->src != q->src)
+        return p->src < q->src ? -1 : 1;
+    return p->seq < q->seq ? -1 : (p->seq > q->seq);
+}
+
+/* Step 3a: fetch directories and list every piece of my chunks. */
+static int gather_recs(flush_ctx *c, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    const pz_log *l = &a->log;
+    uint64_t nremote = 0;
+    for (int s = 0; s < c->size; s++)
+        nremote += a->slots[2 * s];
+    size_t nlocal = l->npieces;
+    for (int o = 0; o < c->size; o++)
+        if (o != c->rank)
+            nlocal -= c->cnt[o];
+    if (nremote) {
+        c->indir = pz_malloc(nremote * c->esize * sizeof(uint64_t));
+        if (!c->indir)
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory for %llu incoming pieces",
+                              (unsigned long long)nremote);
+    }
+    uint64_t at = 0;
+    for (int s = 0; s < c->size; s++) {
+        uint64_t n = a->slots[2 * s];
+        if (n && mpi_get_bytes(c->indir + at * c->esize, n * c->esize * sizeof(uint64_t), s,
+                               a->slots[2 * s + 1], a->win_data))
+            return pz_err_set(e, PZARR_EMPI, "MPI_Get of a directory from rank %d failed", s);
+        at += n;
+    }
+    MPI_Win_flush_all(a->win_data);
+    c->recs = pz_malloc((nlocal + nremote) * sizeof *c->recs);
+    if (!c->recs && nlocal + nremote)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    for (size_t i = 0; i < l->npieces; i++) {
+        const pz_piece *p = &l->pieces[i];
+        if (p->owner != c->rank)
+            continue;
+        c->recs[c->nrecs++] = (in_rec){p->chunk, p->seq, p->nbytes, p->addr, c->rank,
+                                       l->coords + p->box,
+                                       (unsigned char *)(uintptr_t)p->addr};
+    }
+    for (uint64_t i = 0; i < nremote; i++) {
+        const uint64_t *w = c->indir + i * c->esize;
+        if (w[0] >= pz_meta_nchunks(&a->m) || (int)w[4] >= c->size)
+            return pz_err_set(e, PZARR_EMPI, "flush received a malformed directory entry");
+        c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL};
+    }
+    if (c->nrecs > 1)
+        qsort(c->recs, c->nrecs, sizeof *c->recs, cmp_rec);
+    return 0;
+}
+
+/* Step 3b: chunk runs and rounds of bounded remote bytes. */
+static int plan_batches(flush_ctx *c, pz_err *e)
+{
+    c->groups = pz_malloc((c->nrecs + 1) * sizeof *c->groups);
+    c->batch_end = pz_malloc((c->nrecs + 1) * sizeof *c->batch_end);
+    if (!c->groups || !c->batch_end)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    for (size_t i = 0; i < c->nrecs; i++)
+        if (i == 0 || c->recs[i].chunk != c->recs[i - 1].chunk)
+            c->groups[c->ngroups++] = i;
+    c->groups[c->ngroups] = c->nrecs;
+    uint64_t bytes = 0;
+    size_t in_batch = 0;
+    for (size_t g = 0; g < c->ngroups; g++) {
+        uint64_t gb = 0;
+        for (size_t i = c->groups[g]; i < c->groups[g + 1]; i++)
+            if (c->recs[i].src != c->rank)
+                gb += c->recs[i].nbytes;
+        if (in_batch > 0 && (bytes + gb > PZ_FLUSH_BUDGET || in_batch == PZ_FLUSH_BATCH)) {
+            c->batch_end[c->nbatches++] = g;
+            bytes = 0;
+            in_batch = 0;
+        }
+        bytes += gb;
+        in_batch++;
+    }
+    if (in_batch)
+        c->batch_end[c->nbatches++] = c->ngroups;
+    return 0;
+}
+
+static int fetch_batch(flush_ctx *c, size_t g0, size_t g1, unsigned char **buf, pz_err *e)
+{
+    uint64_t total = 0;
+    for (size_t i = c->groups[g0]; i < c->groups[g1]; i++)
+        if (c->recs[i].src != c->rank)
+            total += c->recs[i].nbytes;
+    *buf = pz_malloc(total);
+    if (!*buf)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory fetching %llu bytes",
+                          (unsigned long long)total);
+    uint64_t at = 0;
+    for (size_t i = c->groups[g0]; i < c->groups[g1]; i++) {
+        in_rec *r = &c->recs[i];
+        if (r->src == c->rank)
+            continue;
+        r->data = *buf + at;
+        if (mpi_get_bytes(r->data, r->nbytes, r->src, r->addr, c->a->win_data))
+            return pz_err_set(e, PZARR_EMPI, "MPI_Get of data from rank %d failed", r->src);
+        at += r->nbytes;
+    }
+    return 0;
+}
+
+/* Index of the last piece of the run that covers the whole chunk, or -1. */
+static long last_full_cover(const flush_ctx *c, size_t i0, size_t i1, const uint64_t *ext)
+{
+    for (size_t i = i1; i > i0; i--) {
+        const uint64_t *b = c->recs[i - 1].box;
+        bool full = true;
+        for (int d = 0; d < c->nd && full; d++)
+            full = b[d] == 0 && b[c->nd + d] == ext[d];
+        if (full)
+            return (long)(i - 1);
+    }
+    return -1;
+}
+
+static void chunk_fill(pzarr_array *a, unsigned char *chunk)
+{
+    pz_fill_box(a->m.ndim, a->m.itemsize, a->m.chunks, chunk, a->m.chunks,
+                (uint64_t[PZ_MAX_NDIM]){0}, a->m.fill);
+}
+
+/* Merges and stores the chunks of groups [g0, g1). */
+static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    size_t n = g1 - g0;
+    char **paths = pz_calloc(n, sizeof *paths);
+    char (*keys)[256] = pz_calloc(n, sizeof *keys);
+    long *from = pz_calloc(n, sizeof *from);
+    pz_buf *bufs = pz_calloc(n, sizeof *bufs);
+    bool *present = pz_calloc(n, sizeof *present);
+    unsigned char *chunk = pz_malloc(a->chunk_bytes);
+    const char **need = pz_calloc(n, sizeof *need);
+    int rc = (!paths || !keys || !from || !bufs || !present || !chunk || !need)
+                 ? pz_err_set(e, PZARR_ENOMEM, "out of memory in flush")
+                 : 0;
+    int nneed = 0;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        uint64_t cc[PZ_MAX_NDIM], ext[PZ_MAX_NDIM];
+        size_t i0 = c->groups[g0 + k], i1 = c->groups[g0 + k + 1];
+        pz_unlinear(c->nd, a->grid, c->recs[i0].chunk, cc);
+        pz_array_chunk_extent(a, cc, ext);
+        rc = pz_array_chunk_path(a, cc, keys[k], sizeof keys[k], &paths[k], e);
+        from[k] = last_full_cover(c, i0, i1, ext);
+        if (rc == 0 && from[k] < 0)
+            need[nneed++] = paths[k];
+    }
+    /* One batched read of every chunk that a partial write must merge into. */
+    pz_buf *nbufs = bufs;
+    bool *npresent = present;
+    if (rc == 0 && nneed)
+        rc = pz_io_read_batch(nneed, need, a->s->info, nbufs, npresent, &a->s->stats, e);
+    int at = 0;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        size_t i0 = c->groups[g0 + k], i1 = c->groups[g0 + k + 1];
+        uint64_t cc[PZ_MAX_NDIM];
+        pz_unlinear(c->nd, a->grid, c->recs[i0].chunk, cc);
+        if (from[k] < 0) {
+            if (npresent[at])
+                rc = pz_array_decode(a, keys[k], &nbufs[at], chunk, e);
+            else
+                chunk_fill(a, chunk);
+            at++;
+        } else {
+            chunk_fill(a, chunk);
+            i0 = (size_t)from[k];
+        }
+        for (size_t i = i0; rc == 0 && i < i1; i++) {
+            const in_rec *r = &c->recs[i];
+            pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data, r->box + c->nd,
+                        (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->m.chunks, r->box);
+        }
+        if (rc == 0)
+            rc = pz_array_store_chunk(a, cc, chunk, &c->enc, e);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (paths)
+            pz_free(paths[k]);
+        if (bufs)
+            pz_buf_free(&bufs[k]);
+    }
+    pz_free(paths);
+    pz_free(keys);
+    pz_free(from);
+    pz_free(bufs);
+    pz_free(present);
+    pz_free(chunk);
+    pz_free(need);
+    return rc;
+}
+
+/* Makes sure the directory holding a chunk file exists. */
+static int chunk_parent(pzarr_array *a, const char *path, pz_err *e)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 0;
+    if (len == 0 || (a->mkdir_cache && strlen(a->mkdir_cache) == len &&
+                     memcmp(a->mkdir_cache, path, len) == 0))
+        return 0;
+    char *dir = pz_malloc(len + 1);
+    if (!dir)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    memcpy(dir, path, len);
+    dir[len] = '\0';
+    int rc = pz_io_mkdirs(dir, e);
+    pz_free(a->mkdir_cache);
+    a->mkdir_cache = rc == 0 ? dir : NULL;
+    if (rc)
+        pz_free(dir);
+    return rc;
+}
+
+int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
+                         pz_buf *enc, pz_err *e)
+{
+    char key[256], *path = NULL;
+    PZ_TRY(pz_array_chunk_path(a, cc, key, sizeof key, &path, e));
+    pzarr_stats *st = &a->s->stats;
+    int rc = 0;
+    if (!a->m.fill_null && pz_all_equal(chunk, a->chunk_elems, a->m.itemsize, a->m.fill)) {
+        bool removed;
+        rc = pz_io_remove(path, &removed, e);
+        st->chunk_deletes += removed;
+    } else {
+        pz_err inner;
+        pz_err_clear(&inner);
+        rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->m.chunks, a->m.dtype, chunk,
+                             enc, &inner);
+        if (rc)
+            pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);
+        if (rc == 0)
+            rc = chunk_parent(a, path, e);
+        char tag[32];
+        snprintf(tag, sizeof tag, "r%d", a->s->rank);
+        if (rc == 0)
+            rc = pz_io_write_atomic(path, enc->data, enc->size, tag, a->s->info, e);
+        if (rc == 0) {
+            st->chunk_writes++;
+            st->bytes_written += enc->size;
+        }
+    }
+    pz_free(path);
+    return rc;
+}
+
+static void ctx_free(flush_ctx *c)
+{
+    if (c->outdir) {
+        MPI_Win_detach(c->a->win_data, c->outdir);
+        pz_free(c->outdir);
+    }
+    pz_free(c->cnt);
+    pz_free(c->off);
+    pz_free(c->indir);
+    pz_free(c->recs);
+    pz_free(c->groups);
+    pz_free(c->batch_end);
+    pz_buf_free(&c->enc);
+}
+
+/* Every rank runs every collective step, whatever its own errors. */
+static void flush_run(flush_ctx *cp, pz_err *e)
+{
+    pzarr_array *a = cp->a;
+    flush_ctx c = *cp;
+    c.esize = 5 + 2 * (size_t)c.nd;
+    build_outdirs(&c, e);
+    publish_slots(&c, e->code == 0);
+    MPI_Win_lock_all(0, a->win_data);
+    if (e->code == 0 && gather_recs(&c, e) == 0)
+        plan_batches(&c, e);
+    int mine = e->code ? 0 : c.nbatches, rounds = 0;
+    MPI_Allreduce(&mine, &rounds, 1, MPI_INT, MPI_MAX, a->s->comm);
+    size_t g0 = 0;
+    for (int r = 0; r < rounds; r++) {
+        unsigned char *fetched = NULL;
+        bool mine_now = e->code == 0 && r < c.nbatches;
+        size_t g1 = mine_now ? c.batch_end[r] : g0;
+        if (mine_now)
+            fetch_batch(&c, g0, g1, &fetched, e);
+        MPI_Win_flush_all(a->win_data);
+        if (c.size > 1)
+            MPI_Barrier(a->s->comm);
+        if (mine_now && e->code == 0)
+            merge_batch(&c, g0, g1, e);
+        pz_free(fetched);
+        g0 = g1;
+    }
+    MPI_Win_unlock_all(a->win_data);
+    *cp = c;
+}
+
+int pzarr_array_flush(pzarr_array *a)
+{
+    if (!a)
+        return PZARR_EINVAL;
+    pz_err e;
+    pz_err_clear(&e);
+    if (a->log.npieces > 0 && !(a->s->flags & PZARR_RDWR))
+        pz_err_set(&e, PZARR_ERDONLY, "store is read-only");
+    flush_ctx c = {.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};
+    flush_run(&c, &e);
+    /* The agreement is also the barrier after which no rank reads another's
+     * log or directories any more. */
+    pz_agree(a->s->comm, &e);
+    ctx_free(&c);
+    pz_log_clear(a);
+    a->err = e;
+    return e.code;
+}

@@ -1,0 +1,90 @@
+/* Internal: the array handle, its write log and the flush. */
+#ifndef PZ_ARRAY_H
+#define PZ_ARRAY_H
+
+#include "pz_core.h"
+
+#define PZ_SEG_BYTES ((size_t)64 << 20) /* write log segment size */
+#define PZ_FLUSH_BUDGET ((uint64_t)256 << 20) /* remote bytes fetched per round */
+#define PZ_FLUSH_BATCH 256 /* chunks merged per round at most */
+
+/*
+ * One piece of one write: the part of a pzarr_array_write call that falls in
+ * one chunk. Its box (chunk-local start, then size; 2*ndim values) lives in
+ * the log's coordinate pool, its dense C-order data in a log segment.
+ */
+typedef struct pz_piece {
+    uint64_t chunk;  /* linear chunk index */
+    uint64_t seq;    /* write call number on the writing rank */
+    uint64_t nbytes; /* data bytes */
+    uint64_t addr;   /* MPI_Aint address of the data (dynamic window) */
+    uint64_t box;    /* index of the box in the coordinate pool */
+    int32_t src;     /* writing rank */
+    int32_t owner;
+} pz_piece;
+
+typedef struct pz_seg {
+    unsigned char *data;
+    size_t size, cap;
+} pz_seg;
+
+typedef struct pz_log {
+    pz_piece *pieces;
+    size_t npieces, cap_pieces;
+    uint64_t *coords;
+    size_t ncoords, cap_coords;
+    pz_seg *segs;
+    size_t nsegs, cap_segs;
+    uint64_t bytes; /* data bytes held */
+    uint64_t seq;   /* next write number */
+} pz_log;
+
+struct pzarr_array {
+    pzarr_store *s;
+    char *name;
+    char *dir;
+    pz_meta m;
+    pz_err err;
+    uint64_t chunk_elems;
+    size_t chunk_bytes;
+    uint64_t grid[PZ_MAX_NDIM];
+    pz_owner_map om;
+    pzarr_owner_policy policy;
+    bool pdims_set;
+    int pdims[PZ_MAX_NDIM];
+    pz_log log;
+    uint64_t write_limit;
+    /* windows: slots (2 uint64 per rank: count and address of the
+     * directory a source has for this owner), data (dynamic: log segments
+     * and directories attached) */
+    bool windows;
+    uint64_t *slots;
+    MPI_Win win_slots;
+    MPI_Win win_data;
+    char *mkdir_cache; /* last chunk directory known to exist */
+};
+
+/* array.c */
+int pz_array_derive(pzarr_array *a, pz_err *e);
+int pz_array_write_meta(pzarr_array *a, pz_err *e);
+int pz_array_check_box(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                       const char *what, pz_err *e);
+int pz_array_chunk_path(pzarr_array *a, const uint64_t *cc, char *key, size_t keycap,
+                        char **path, pz_err *e);
+void pz_array_chunk_extent(const pzarr_array *a, const uint64_t *cc, uint64_t *ext);
+int pz_array_decode(pzarr_array *a, const char *key, const pz_buf *enc, void *out,
+                    pz_err *e);
+int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                          void *buf, pz_err *e);
+
+/* log.c */
+void pz_log_clear(pzarr_array *a);
+/* Applies this rank's pending pieces that intersect the box onto buf. */
+void pz_log_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                    void *buf);
+
+/* flush.c: writes a merged chunk (or removes it when all fill). */
+int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
+                         pz_buf *enc, pz_err *e);
+
+#endif /* PZ_ARRAY_H */
