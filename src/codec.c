@@ -734,7 +734,8 @@ static void transpose_apply(const pz_codec *c, int ndim, const uint64_t *dshape,
 static void a2a_shapes(const pz_pipeline *p, int na2a, int ndim, const uint64_t *shape,
                        uint64_t shapes[][PZ_MAX_NDIM])
 {
-    memcpy(shapes[0], shape, (size_t)ndim * sizeof *shape);
+    if (ndim > 0)
+        memcpy(shapes[0], shape, (size_t)ndim * sizeof *shape);
     for (int k = 0; k < na2a; k++)
         for (int i = 0; i < ndim; i++)
             shapes[k + 1][i] = shapes[k][p->c[k].u.transpose.order[i]];
@@ -813,7 +814,8 @@ static int crc32c_encode(const unsigned char *in, size_t n, pz_buf *out, pz_err 
     if (n > SIZE_MAX - 4)
         return pz_err_set(e, PZARR_ENOMEM, "crc32c: chunk too large");
     PZ_TRY(reserve(out, n + 4, "crc32c", e));
-    memcpy(out->data, in, n);
+    if (n)
+        memcpy(out->data, in, n);
     memcpy(out->data + n, t, 4);
     out->size = n + 4;
     return 0;
@@ -975,7 +977,7 @@ static int blosc_decode(const unsigned char *in, size_t n, want w, pz_buf *out, 
     if (nbytes > w.cap)
         return too_big("blosc", w, e);
     PZ_TRY(reserve(out, nbytes, "blosc", e));
-    int r = blosc_decompress_ctx(in, out->data, nbytes, 1);
+    int r = nbytes ? blosc_decompress_ctx(in, out->data, nbytes, 1) : 0;
     if (r < 0 || (size_t)r != nbytes)
         return pz_err_set(e, PZARR_ECORRUPT, "blosc: decompression failed (code %d)", r);
     out->size = nbytes;
@@ -1058,11 +1060,13 @@ static int deflate_one(struct libdeflate_decompressor *d, bool gz, const unsigne
                        size_t n, want w, pz_buf *out, size_t *used, pz_err *e)
 {
     const char *nm = gz ? "gzip" : "zlib";
-    size_t limit = want_limit(w), base = out->size;
-    size_t avail = w.exact != UNKNOWN_SIZE ? limit - base : (n < limit / 4 ? n * 4 : limit);
+    size_t base = out->size, room = want_limit(w) - base, avail = room;
+    if (w.exact == UNKNOWN_SIZE) { /* guess, then grow up to the cap */
+        avail = n < room / 4 ? n * 4 : room;
+        if (avail < 65536)
+            avail = room < 65536 ? room : 65536;
+    }
     for (;;) {
-        if (avail < 65536 && w.exact == UNKNOWN_SIZE)
-            avail = limit - base < 65536 ? limit - base : 65536;
         PZ_TRY(reserve(out, base + avail, nm, e));
         size_t got = 0;
         enum libdeflate_result r =
@@ -1074,9 +1078,9 @@ static int deflate_one(struct libdeflate_decompressor *d, bool gz, const unsigne
         }
         if (r != LIBDEFLATE_INSUFFICIENT_SPACE)
             return pz_err_set(e, PZARR_ECORRUPT, "%s: invalid or truncated data", nm);
-        if (base + avail >= limit)
+        if (avail >= room)
             return too_big(nm, w, e);
-        avail = avail < (limit - base) / 2 ? avail * 2 : limit - base;
+        avail = avail < room / 2 ? avail * 2 : room;
     }
 }
 

@@ -348,6 +348,47 @@ static int chunk_parent(pzarr_array *a, const char *path, pz_err *e)
     return rc;
 }
 
+static bool comp_is_nan(const unsigned char *p, size_t w)
+{
+    if (w == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return (v & 0x7c00) == 0x7c00 && (v & 0x03ff);
+    }
+    if (w == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return (v & 0x7f800000u) == 0x7f800000u && (v & 0x007fffffu);
+    }
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return (v & 0x7ff0000000000000ull) == 0x7ff0000000000000ull &&
+           (v & 0x000fffffffffffffull);
+}
+
+/* Whether a chunk equals the fill value everywhere; any NaN matches a NaN
+ * fill, as in zarr-python. */
+static bool chunk_is_fill(const pzarr_array *a, const unsigned char *chunk)
+{
+    const pz_meta *m = &a->m;
+    pzarr_dtype t = m->dtype;
+    bool fp = t == PZARR_FLOAT16 || t == PZARR_FLOAT32 || t == PZARR_FLOAT64 ||
+              t == PZARR_COMPLEX64 || t == PZARR_COMPLEX128;
+    size_t w = (t == PZARR_COMPLEX64 || t == PZARR_COMPLEX128) ? m->itemsize / 2 : m->itemsize;
+    size_t ncomp = m->itemsize / w;
+    bool nanfill = false;
+    for (size_t k = 0; fp && k < ncomp; k++)
+        nanfill |= comp_is_nan(m->fill + k * w, w);
+    if (!nanfill)
+        return pz_all_equal(chunk, a->chunk_elems, m->itemsize, m->fill);
+    for (uint64_t i = 0; i < a->chunk_elems * ncomp; i++) {
+        const unsigned char *v = chunk + i * w, *f = m->fill + (i % ncomp) * w;
+        if (memcmp(v, f, w) != 0 && !(comp_is_nan(f, w) && comp_is_nan(v, w)))
+            return false;
+    }
+    return true;
+}
+
 int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
                          pz_buf *enc, pz_err *e)
 {
@@ -355,7 +396,7 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
     PZ_TRY(pz_array_chunk_path(a, cc, key, sizeof key, &path, e));
     pzarr_stats *st = &a->s->stats;
     int rc = 0;
-    if (!a->m.fill_null && pz_all_equal(chunk, a->chunk_elems, a->m.itemsize, a->m.fill)) {
+    if (!a->m.fill_null && chunk_is_fill(a, chunk)) {
         bool removed;
         rc = pz_io_remove(path, &removed, e);
         st->chunk_deletes += removed;

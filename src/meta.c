@@ -473,21 +473,82 @@ static void put(text *t, char c)
     t->p[t->n] = '\0';
 }
 
-/* The shortest decimal digits that read back as v, and the exponent. */
-static int shortest_digits(double v, char *digits, int *exp10)
+/* |v| to `prec` significant digits, correctly rounded (printf). */
+static void sci_digits(double a, int prec, char *dig, int *exp10)
 {
     char tmp[64];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    int nd = 0;
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, a);
+    int n = 0;
     const char *s = tmp;
     for (; *s && *s != 'e' && *s != 'E'; s++)
-        if (*s >= '0' && *s <= '9')
-            digits[nd++] = *s;
+        if (*s >= '0' && *s <= '9' && n < prec)
+            dig[n++] = *s;
     *exp10 = *s ? (int)strtol(s + 1, NULL, 10) : 0;
+}
+
+/* The double nearest to 0.dig * 10^(exp10 + 1); no decimal point, so no
+ * locale dependence. */
+static double digits_value(const char *dig, int n, int exp10)
+{
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.*se%d", n, dig, exp10 - n + 1);
+    return strtod(tmp, NULL);
+}
+
+/* Moves the n-digit decimal one unit in its last place up or down. */
+static void step_digits(char *dig, int n, int *exp10, int dir)
+{
+    int i = n - 1;
+    if (dir > 0) {
+        for (; i >= 0 && dig[i] == '9'; i--)
+            dig[i] = '0';
+        if (i < 0) {
+            dig[0] = '1';
+            (*exp10)++;
+        } else {
+            dig[i]++;
+        }
+        return;
+    }
+    for (; i >= 0 && dig[i] == '0'; i--)
+        dig[i] = '9';
+    if (i >= 0)
+        dig[i]--;
+    if (dig[0] == '0') {
+        memmove(dig, dig + 1, (size_t)(n - 1));
+        dig[n - 1] = '9';
+        (*exp10)--;
+    }
+}
+
+/*
+ * The shortest digits that read back as |v|, nearest to it, as Python's
+ * repr picks them. When printf's nearest p-digit decimal misses (a tie
+ * rounded to even, or the wider gap above a power of two), its neighbour
+ * on the other side of v may still read back.
+ */
+static int shortest_digits(double v, char *digits, int *exp10)
+{
+    double a = fabs(v);
+    int prec = 1;
+    for (; prec < 17; prec++) {
+        sci_digits(a, prec, digits, exp10);
+        double d = digits_value(digits, prec, *exp10);
+        if (d == a)
+            break;
+        char alt[24];
+        int alt_exp = *exp10;
+        memcpy(alt, digits, (size_t)prec);
+        step_digits(alt, prec, &alt_exp, d < a ? 1 : -1);
+        if (digits_value(alt, prec, alt_exp) == a) {
+            memcpy(digits, alt, (size_t)prec);
+            *exp10 = alt_exp;
+            break;
+        }
+    }
+    if (prec == 17)
+        sci_digits(a, 17, digits, exp10);
+    int nd = prec;
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     return nd;
@@ -616,14 +677,14 @@ static int check_chunk_bytes(const pz_meta *m, const char *field, pz_err *e)
     for (int d = 0; d < m->ndim; d++) {
         if (!pz_mul_u64(n, m->chunks[d], &n))
             return pz_err_set(e, PZARR_EUNSUPPORTED,
-                              "\"%s\" gives a chunk of more than 2^64 bytes, "
-                              "which exceeds the 2 GiB limit",
+                              "\"%s\": chunk of more than 2^64 bytes "
+                              "exceeds the 2 GiB limit",
                               field);
     }
     if (n > CHUNK_BYTES_MAX)
         return pz_err_set(e, PZARR_EUNSUPPORTED,
-                          "\"%s\" gives a chunk of %" PRIu64
-                          " bytes, which exceeds the 2 GiB limit",
+                          "\"%s\": chunk of %" PRIu64
+                          " bytes exceeds the 2 GiB limit",
                           field, n);
     return 0;
 }
@@ -1162,18 +1223,73 @@ static cJSON *emit_v2(const pz_meta *m)
     return o;
 }
 
+/* Integers up to 2^53 as integers, other numbers as Python's repr. */
+static void number_text(double v, char *out, size_t cap)
+{
+    if (!isfinite(v))
+        snprintf(out, cap, "null");
+    else if (fabs(v) <= JSON_INT_MAX && v == (double)(int64_t)v &&
+             !(v == 0 && signbit(v)))
+        snprintf(out, cap, "%" PRId64, (int64_t)v);
+    else
+        float_repr(v, out, cap);
+}
+
+/*
+ * cJSON prints a double with a tolerant round-trip check and can drop its
+ * last digits (2^53 comes out as 9007199254740990, 0.30000000000000004 as
+ * 0.3). Every number of the tree becomes raw text that reads back exactly.
+ */
+static bool exact_number(cJSON *c)
+{
+    char buf[48];
+    number_text(c->valuedouble, buf, sizeof buf);
+    cJSON *r = cJSON_CreateRaw(buf);
+    if (!r)
+        return false;
+    c->valuestring = r->valuestring; /* same allocator */
+    r->valuestring = NULL;
+    cJSON_Delete(r);
+    c->type = (c->type & ~0xFF) | cJSON_Raw;
+    return true;
+}
+
+static bool exact_numbers(cJSON *node)
+{
+    if (cJSON_IsNumber(node))
+        return exact_number(node);
+    for (cJSON *c = node->child; c; c = c->next)
+        if (!exact_numbers(c))
+            return false;
+    return true;
+}
+
 /* Prints and releases o; the text is pz_malloc'd. */
-static char *print_json(cJSON *o)
+static char *print_json_fmt(cJSON *o, bool formatted)
 {
     if (!o)
         return NULL;
-    char *s = cJSON_Print(o);
+    if (!exact_numbers(o)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    char *s = formatted ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)
         return NULL;
     char *r = pz_strdup(s);
     cJSON_free(s);
     return r;
+}
+
+static char *print_json(cJSON *o)
+{
+    return print_json_fmt(o, true);
+}
+
+char *pz_json_print(const cJSON *v, bool formatted)
+{
+    return v ? print_json_fmt(cJSON_Duplicate(v, true), formatted) : NULL;
 }
 
 char *pz_meta_emit(const pz_meta *m)

@@ -61,8 +61,9 @@ int pz_bcast_bufs(MPI_Comm comm, int nbufs, pz_buf *bufs, pz_err *e)
     pz_err local;
     pz_err_clear(&local);
     for (int i = 0; i < nbufs; i++) {
-        if (rank != 0) {
+        if (rank != 0)
             bufs[i].size = 0;
+        {
             if (pz_buf_reserve(&bufs[i], hdr[2 + i] + 1) != 0)
                 pz_err_set(&local, PZARR_ENOMEM, "out of memory receiving metadata");
         }

@@ -236,6 +236,13 @@ uint64_t pz_meta_nchunks(const pz_meta *m);
 int pz_meta_chunk_key(const pz_meta *m, const uint64_t *cc, char *out,
                       size_t cap);
 
+/* ---------------------------------------------------------------- meta (additions) */
+
+/* Prints a JSON value with every number written so that it reads back
+ * exactly (cJSON_Print may drop digits: 2^53 prints as 9007199254740990,
+ * 0.30000000000000004 as 0.3). Returns a pz_malloc'd string or NULL. */
+char *pz_json_print(const cJSON *v, bool formatted);
+
 /* ---------------------------------------------------------------- grid */
 
 /* Product of n[0..ndim), false on overflow. ndim 0 gives 1. */

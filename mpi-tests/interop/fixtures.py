@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""interop.fixtures: `pzarr get` on the zarrita.js fixture stores (written by
+zarr-python 2.18 and >= 3.1; read in place from <source>/../shared/fixtures,
+nothing is copied) returns the documented values (see the fixtures'
+README.md); arrays using features pzarr does not support (vlen/fixed
+strings, object dtype, numcodecs filters and codecs, sharding for now) give a
+non-zero exit whose message says "unsupported", and never a crash.
+
+Arrays listed as MAY_BE_UNSUPPORTED pass either way: with the documented
+values or with a clean "unsupported" error.
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+
+from interop_common import Pzarr, Report, compare  # noqa: E402
+
+I14 = np.array([1, 2, 3, 4])
+A27 = np.arange(27).reshape(3, 3, 3)
+F4 = np.array([-1000.5, 0, 1000.5, 0])
+F8 = np.array([1.5, 2.5, 3.5, 4.5])
+U1 = np.array([255, 0, 255, 0])
+B1 = np.array([True, False, True, False])
+SQ2 = np.array([[1, 2], [3, 4]])
+SQ3 = np.arange(1, 10).reshape(3, 3)
+
+UNSUPPORTED = "unsupported"
+MAYBE = "maybe"  # marker: values or "unsupported"
+
+# name -> (numpy dtype, values) | UNSUPPORTED | (MAYBE, dtype, values)
+V2 = {
+    "1d.chunked.i2": ("<i2", I14),
+    "1d.chunked.ragged.i2": ("<i2", np.arange(1, 6)),
+    "1d.contiguous.S7": UNSUPPORTED,
+    "1d.contiguous.U13.be": UNSUPPORTED,
+    "1d.contiguous.U13.le": UNSUPPORTED,
+    "1d.contiguous.U7": UNSUPPORTED,
+    "1d.contiguous.b1": ("|b1", B1),
+    "1d.contiguous.bitround.f4": UNSUPPORTED,
+    "1d.contiguous.blosc.i2": ("<i2", I14),
+    "1d.contiguous.delta.i2": UNSUPPORTED,
+    "1d.contiguous.delta.shuffle.i2": UNSUPPORTED,
+    "1d.contiguous.f4.be": (">f4", F4),
+    "1d.contiguous.f4.le": ("<f4", F4),
+    "1d.contiguous.f8": ("<f8", F8),
+    "1d.contiguous.fixedscaleoffset.f4": UNSUPPORTED,
+    "1d.contiguous.i4": ("<i4", I14),
+    "1d.contiguous.json2.O": UNSUPPORTED,
+    "1d.contiguous.lz4.i2": (MAYBE, "<i2", I14),  # numcodecs lz4 (not blosc)
+    "1d.contiguous.raw.i2": ("<i2", I14),
+    "1d.contiguous.shuffle.i2": UNSUPPORTED,
+    "1d.contiguous.u1": ("|u1", U1),
+    "1d.contiguous.zlib.i2": ("<i2", I14),
+    "1d.contiguous.zstd.i2": ("<i2", I14),
+    "2d.chunked.U7": UNSUPPORTED,
+    "2d.chunked.i2": ("<i2", SQ2),
+    "2d.chunked.ragged.i2": ("<i2", SQ3),
+    "2d.contiguous.i2": ("<i2", SQ2),
+    "3d.chunked.O": UNSUPPORTED,
+    "3d.chunked.i2": ("<i2", A27),
+    "3d.chunked.mixed.i2.C": ("<i2", A27),
+    "3d.chunked.mixed.i2.F": ("<i2", A27),
+    "3d.contiguous.i2": ("<i2", A27),
+}
+
+SHARD = lambda dt, v: (MAYBE, dt, v)  # noqa: E731  sharding_indexed: "for now" unsupported
+
+V3 = {
+    "1d.chunked.compressed.sharded.i2": SHARD("<i2", I14),
+    "1d.chunked.filled.compressed.sharded.i2": SHARD("<i2", np.array([1, 2, 0, 0])),
+    "1d.chunked.i2": ("<i2", I14),
+    "1d.chunked.ragged.i2": ("<i2", np.arange(1, 6)),
+    "1d.chunked.string.vlen": UNSUPPORTED,
+    "1d.contiguous.b1": ("|b1", B1),
+    "1d.contiguous.blosc.i2": ("<i2", I14),
+    "1d.contiguous.compressed.sharded.b1": SHARD("|b1", B1),
+    "1d.contiguous.compressed.sharded.f4": SHARD("<f4", F4),
+    "1d.contiguous.compressed.sharded.f8": SHARD("<f8", F8),
+    "1d.contiguous.compressed.sharded.i2": SHARD("<i2", I14),
+    "1d.contiguous.compressed.sharded.i4": SHARD("<i4", I14),
+    "1d.contiguous.compressed.sharded.u1": SHARD("|u1", U1),
+    "1d.contiguous.delta.i4": UNSUPPORTED,
+    "1d.contiguous.f2.le": ("<f2", F4),
+    "1d.contiguous.f4.be": ("<f4", F4),
+    "1d.contiguous.f4.le": ("<f4", F4),
+    "1d.contiguous.f8": ("<f8", F8),
+    "1d.contiguous.gzip.i2": ("<i2", I14),
+    "1d.contiguous.i4": ("<i4", I14),
+    "1d.contiguous.raw.i2": ("<i2", I14),
+    "1d.contiguous.string.compressed": UNSUPPORTED,
+    "1d.contiguous.string.vlen": UNSUPPORTED,
+    "1d.contiguous.u1": ("|u1", U1),
+    "1d.string.empty": UNSUPPORTED,
+    "1d.string.unicode": UNSUPPORTED,
+    "2d.chunked.compressed.sharded.filled.i2": SHARD("<i2", np.arange(16).reshape(4, 4)),
+    "2d.chunked.compressed.sharded.i2": SHARD("<i2", np.arange(1, 17).reshape(4, 4)),
+    "2d.chunked.i2": ("<i2", SQ2),
+    "2d.chunked.ragged.compressed.sharded.i2": SHARD("<i2", SQ3),
+    "2d.chunked.ragged.i2": ("<i2", SQ3),
+    "2d.chunked.string.vlen": UNSUPPORTED,
+    "2d.contiguous.compressed.sharded.i2": SHARD("<i2", SQ2),
+    "2d.contiguous.i2": ("<i2", SQ2),
+    "3d.chunked.compressed.sharded.i2": SHARD("<i2", np.arange(64).reshape(4, 4, 4)),
+    "3d.chunked.i2": ("<i2", A27),
+    "3d.chunked.mixed.compressed.sharded.i2": SHARD("<i2", A27),
+    "3d.chunked.mixed.i2.C": ("<i2", A27),
+    "3d.chunked.mixed.i2.F": ("<i2", A27),
+    "3d.contiguous.compressed.sharded.i2": SHARD("<i2", A27),
+    "3d.contiguous.delta.i4.mixed": UNSUPPORTED,
+    "3d.contiguous.i2": ("<i2", A27),
+    "consolidated/1d.chunked.i2": ("<i2", I14),
+    "consolidated/2d.contiguous.i2": ("<i2", SQ2),
+    "consolidated/nested/1d.i2": ("<i2", np.array([10, 20, 30, 40])),
+}
+
+
+def expected_array(dt, values):
+    return np.asarray(values).astype(dt)
+
+
+def sub_regions(shape):
+    """A few boxes: the last element and an interior box crossing chunks."""
+    out = [tuple(slice(n - 1, n) for n in shape)]
+    if all(n >= 2 for n in shape):
+        out.append(tuple(slice(1, n) for n in shape))
+    return out
+
+
+def check_array(rep, pz, label, path, spec):
+    maybe = isinstance(spec, tuple) and spec[0] == MAYBE
+    if maybe:
+        spec = spec[1:]
+    if spec == UNSUPPORTED or maybe:
+        r = pz.get(path)
+        if r.crashed:
+            rep.fail(label, "crashed: " + r.why())
+            return
+        if r.rc != 0:
+            if "unsupported" in r.err.lower():
+                rep.ok(f"{label} -> unsupported: {r.err.strip().splitlines()[-1][:200]}")
+            else:
+                rep.fail(label, "non-zero exit without 'unsupported' in the message: " + r.why())
+            return
+        if not maybe:
+            rep.fail(label, f"expected an 'unsupported' error, but `{r.cmd()}` succeeded "
+                            f"with {len(r.out)} bytes")
+            return
+    dt, values = spec
+    exp = expected_array(dt, values)
+    r = pz.get(path)
+    if r.crashed or r.rc != 0:
+        rep.fail(label, r.why())
+        return
+    msg = compare(exp, r.out)
+    rep.check(label, None if msg is None else msg + f" | cmd: {r.cmd()}")
+    for sel in sub_regions(exp.shape):
+        reg = ",".join(f"{s.start}:{s.stop}" for s in sel)
+        r = pz.get(path, reg)
+        lab = f"{label} region={reg}"
+        if r.crashed or r.rc != 0:
+            rep.fail(lab, r.why())
+            continue
+        msg = compare(exp[sel], r.out)
+        rep.check(lab, None if msg is None else msg + f" | cmd: {r.cmd()}")
+
+
+def check_store(rep, pz, root, table, meta_name):
+    present = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        if meta_name in filenames and dirpath != root:
+            rel = os.path.relpath(dirpath, root)
+            with open(os.path.join(dirpath, meta_name)) as f:
+                doc = f.read()
+            if meta_name == ".zarray" or '"node_type": "array"' in doc or '"node_type":"array"' in doc:
+                present.add(rel)
+    for name in sorted(present - set(table)):
+        rep.fail(name, f"fixture array {name} has no expectation in fixtures.py")
+    for name in sorted(set(table) - present):
+        rep.fail(name, f"fixture array {name} not found under {root}")
+    for name in sorted(present & set(table)):
+        check_array(rep, pz, f"{os.path.basename(os.path.dirname(root))}/{name}",
+                    os.path.join(root, name), table[name])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--pzarr", required=True)
+    p.add_argument("--fixtures", required=True, help="the shared/fixtures directory")
+    args = p.parse_args()
+    pz = Pzarr(args.pzarr)
+    rep = Report("pzarr reads the zarrita.js fixtures")
+    base = os.path.join(args.fixtures, "zarrita-js")
+    if not os.path.isdir(base):
+        print(f"fixtures not found at {base}: skipping")
+        print("interop: 0 passed, 0 failed, 1 skipped")
+        sys.exit(77)  # SKIP_RETURN_CODE of the ctest
+    check_store(rep, pz, os.path.join(base, "v2", "data.zarr"), V2, ".zarray")
+    check_store(rep, pz, os.path.join(base, "v3", "data.zarr"), V3, "zarr.json")
+    # Groups are not arrays: a clean error, no crash.
+    for g in ("v2/data.zarr/my group with spaces", "v3/data.zarr/my group with spaces", "v3/data.zarr"):
+        r = pz.get(os.path.join(base, g))
+        if r.crashed:
+            rep.fail(f"group {g}", "crashed: " + r.why())
+        elif r.rc == 0:
+            rep.fail(f"group {g}", f"`{r.cmd()}` succeeded on a group")
+        else:
+            rep.ok(f"group {g} -> {r.err.strip().splitlines()[-1][:160] if r.err.strip() else 'exit ' + str(r.rc)}")
+    rep.finish()
+
+
+if __name__ == "__main__":
+    main()

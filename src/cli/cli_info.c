@@ -1,0 +1,550 @@
+/* `pzarr info` and `pzarr ls`: describe an array or a hierarchy. Library
+ * calls are made on every rank (they are collective); rank 0 prints. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CLI_LS_MAX_DEPTH 64
+
+/* ------------------------------------------------------------ text */
+
+typedef struct text {
+    char s[4096];
+    size_t n;
+} text;
+
+static void text_add(text *t, const char *fmt, ...) CLI_PRINTF(2, 3);
+static void text_add(text *t, const char *fmt, ...)
+{
+    if (t->n >= sizeof t->s - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(t->s + t->n, sizeof t->s - t->n, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        t->n = t->n + (size_t)k < sizeof t->s ? t->n + (size_t)k : sizeof t->s - 1;
+}
+
+static void text_json(text *t, const cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        text_add(t, "%s", v->valuestring);
+        return;
+    }
+    char *j = cJSON_PrintUnformatted(v);
+    text_add(t, "%s", j ? j : "?");
+    cJSON_free(j);
+}
+
+static void text_dims(text *t, int ndim, const uint64_t *v)
+{
+    char buf[1024];
+    cli_format_dims(ndim, v, ", ", buf, sizeof buf);
+    text_add(t, "[%s]", ndim ? buf : "");
+}
+
+/* ------------------------------------------------------------ codecs */
+
+static void describe_chain(text *t, const cJSON *codecs);
+
+static bool is_codec_list(const cJSON *v)
+{
+    const cJSON *first = cJSON_IsArray(v) ? v->child : NULL;
+    return first && cJSON_IsObject(first) &&
+           cJSON_GetObjectItemCaseSensitive(first, "name");
+}
+
+/* "name(key=value, ...)" of a v3 codec object or a v2 numcodecs config. */
+static void describe_codec(text *t, const cJSON *codec)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(codec, "name");
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(codec, "configuration");
+    bool v2 = !cJSON_IsString(name);
+    if (v2) {
+        name = cJSON_GetObjectItemCaseSensitive(codec, "id");
+        cfg = codec;
+    }
+    text_add(t, "%s", cJSON_IsString(name) ? name->valuestring : "?");
+    int k = 0;
+    for (const cJSON *e = cfg ? cfg->child : NULL; e; e = e->next) {
+        if (v2 && strcmp(e->string, "id") == 0)
+            continue;
+        text_add(t, "%s%s=", k++ ? ", " : "(", e->string);
+        if (is_codec_list(e)) {
+            text_add(t, "[");
+            describe_chain(t, e);
+            text_add(t, "]");
+        } else {
+            text_json(t, e);
+        }
+    }
+    if (k)
+        text_add(t, ")");
+}
+
+static void describe_chain(text *t, const cJSON *codecs)
+{
+    int k = 0;
+    for (const cJSON *e = codecs ? codecs->child : NULL; e; e = e->next) {
+        text_add(t, "%s", k++ ? " " : "");
+        describe_codec(t, e);
+    }
+    if (!k)
+        text_add(t, "none");
+}
+
+/* ------------------------------------------------------------ chunk keys */
+
+typedef struct keyenc {
+    int ndim;
+    uint64_t grid[PZARR_MAX_NDIM]; /* stored objects per dimension */
+    uint64_t shape[PZARR_MAX_NDIM]; /* of one stored object */
+    char sep;
+    bool prefix; /* v3 "default": keys start with "c" */
+    bool sharded;
+} keyenc;
+
+static bool json_dims(const cJSON *arr, int ndim, uint64_t *out)
+{
+    int d = 0;
+    for (const cJSON *e = cJSON_IsArray(arr) ? arr->child : NULL; e; e = e->next) {
+        if (d >= ndim || !cJSON_IsNumber(e) || e->valuedouble < 1)
+            return false;
+        out[d++] = (uint64_t)e->valuedouble;
+    }
+    return d == ndim;
+}
+
+static const cJSON *jget(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* How stored objects are named, from the metadata document. */
+static bool keyenc_from(const cJSON *doc, const pzarr_array_info *in,
+                        keyenc *k)
+{
+    memset(k, 0, sizeof *k);
+    k->ndim = in->ndim;
+    if (in->zarr_format == 2) {
+        const cJSON *sep = jget(doc, "dimension_separator");
+        k->sep = cJSON_IsString(sep) && strcmp(sep->valuestring, "/") == 0 ? '/' : '.';
+        if (!json_dims(jget(doc, "chunks"), in->ndim, k->shape))
+            return false;
+    } else {
+        const cJSON *enc = jget(doc, "chunk_key_encoding");
+        const cJSON *name = jget(enc, "name");
+        const cJSON *sep = jget(jget(enc, "configuration"), "separator");
+        k->prefix = !cJSON_IsString(name) || strcmp(name->valuestring, "v2") != 0;
+        k->sep = k->prefix ? '/' : '.';
+        if (cJSON_IsString(sep) && sep->valuestring[0])
+            k->sep = sep->valuestring[0];
+        const cJSON *grid = jget(jget(doc, "chunk_grid"), "configuration");
+        if (!json_dims(jget(grid, "chunk_shape"), in->ndim, k->shape))
+            return false;
+        for (const cJSON *c = jget(doc, "codecs") ? jget(doc, "codecs")->child : NULL;
+             c; c = c->next) {
+            const cJSON *n = jget(c, "name");
+            k->sharded |= cJSON_IsString(n) &&
+                          strcmp(n->valuestring, "sharding_indexed") == 0;
+        }
+    }
+    for (int d = 0; d < in->ndim; d++)
+        k->grid[d] = in->shape[d] / k->shape[d] + (in->shape[d] % k->shape[d] != 0);
+    return true;
+}
+
+/* Whether rel (a path relative to the array directory) is a chunk key. */
+static bool key_match(const keyenc *k, const char *rel)
+{
+    const char *p = rel;
+    if (k->prefix) {
+        if (*p++ != 'c')
+            return false;
+        if (k->ndim == 0)
+            return *p == '\0';
+        if (*p++ != k->sep)
+            return false;
+    } else if (k->ndim == 0) {
+        return strcmp(p, "0") == 0;
+    }
+    for (int d = 0; d < k->ndim; d++) {
+        if (d > 0 && *p++ != k->sep)
+            return false;
+        const char *digits = p;
+        uint64_t v = 0;
+        while (*p >= '0' && *p <= '9' && p - digits < 20)
+            v = v * 10 + (uint64_t)(*p++ - '0');
+        if (p == digits || (p - digits > 1 && *digits == '0') || v >= k->grid[d])
+            return false;
+    }
+    return *p == '\0';
+}
+
+typedef struct store_count {
+    uint64_t objects, bytes;
+} store_count;
+
+static void walk(const keyenc *k, const char *dir, const char *rel, int depth,
+                 store_count *sc)
+{
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return;
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        const char *nm = de->d_name;
+        if (!strcmp(nm, ".") || !strcmp(nm, "..") || strstr(nm, ".pzarr-tmp"))
+            continue;
+        char full[4096], sub[4096];
+        struct stat st;
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, nm) >= sizeof full ||
+            (size_t)snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "",
+                             nm) >= sizeof sub ||
+            stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth < k->ndim + 1) {
+            walk(k, full, sub, depth + 1, sc);
+        } else if (S_ISREG(st.st_mode) && key_match(k, sub)) {
+            sc->objects++;
+            sc->bytes += (uint64_t)st.st_size;
+        }
+    }
+    closedir(dh);
+}
+
+/* ------------------------------------------------------------ info */
+
+#define FIELD "%-15s "
+
+static void print_counts(const char *path, const cJSON *doc,
+                         const pzarr_array_info *in)
+{
+    keyenc k;
+    if (!keyenc_from(doc, in, &k)) {
+        printf(FIELD "unknown (unexpected chunk grid)\n", "chunks stored:");
+        return;
+    }
+    uint64_t total = 1, logical = in->itemsize;
+    for (int d = 0; d < in->ndim; d++) {
+        total *= k.grid[d];
+        logical *= in->shape[d];
+    }
+    if (k.sharded) {
+        text t = {.n = 0};
+        text_dims(&t, k.ndim, k.shape);
+        printf(FIELD "%s\n", "shards:", t.s);
+    }
+    store_count sc = {0, 0};
+    walk(&k, path, "", 0, &sc);
+    char b1[32], b2[32];
+    cli_format_bytes(sc.bytes, b1, sizeof b1);
+    cli_format_bytes(logical, b2, sizeof b2);
+    printf(FIELD "%" PRIu64 " of %" PRIu64 "\n",
+           k.sharded ? "shards stored:" : "chunks stored:", sc.objects, total);
+    printf(FIELD "%" PRIu64 " (%s)\n", "stored bytes:", sc.bytes, b1);
+    printf(FIELD "%" PRIu64 " (%s)\n", "logical bytes:", logical, b2);
+    if (sc.bytes)
+        printf(FIELD "%.2f\n", "ratio:", (double)logical / (double)sc.bytes);
+    else
+        printf(FIELD "-\n", "ratio:");
+}
+
+static void print_array(const char *path, const cJSON *doc,
+                        const pzarr_array_info *in, const char *attrs)
+{
+    text t = {.n = 0};
+    printf(FIELD "%s\n", "path:", path);
+    printf(FIELD "array\n", "node type:");
+    printf(FIELD "%d\n", "zarr format:", in->zarr_format);
+    const cJSON *v2dt = jget(doc, "dtype");
+    if (in->zarr_format == 2 && cJSON_IsString(v2dt))
+        printf(FIELD "%s (%s)\n", "data type:", cli_dtype_name(in->dtype),
+               v2dt->valuestring);
+    else
+        printf(FIELD "%s\n", "data type:", cli_dtype_name(in->dtype));
+    text_dims(&t, in->ndim, in->shape);
+    printf(FIELD "%s\n", "shape:", t.s);
+    t.n = 0;
+    text_dims(&t, in->ndim, in->chunks);
+    printf(FIELD "%s\n", "chunks:", t.s);
+    uint64_t grid[PZARR_MAX_NDIM];
+    for (int d = 0; d < in->ndim; d++)
+        grid[d] = in->shape[d] / in->chunks[d] + (in->shape[d] % in->chunks[d] != 0);
+    t.n = 0;
+    text_dims(&t, in->ndim, grid);
+    printf(FIELD "%s = %" PRIu64 " chunks\n", "chunk grid:", t.s, in->nchunks);
+    t.n = 0;
+    if (in->zarr_format == 2) {
+        const cJSON *filters = jget(doc, "filters");
+        if (cJSON_IsArray(filters) && filters->child) {
+            describe_chain(&t, filters);
+            text_add(&t, " ");
+        }
+        const cJSON *comp = jget(doc, "compressor");
+        if (cJSON_IsObject(comp))
+            describe_codec(&t, comp);
+        else
+            text_add(&t, "none");
+        const cJSON *order = jget(doc, "order");
+        printf(FIELD "%s\n", "order:", cJSON_IsString(order) ? order->valuestring : "?");
+    } else {
+        describe_chain(&t, jget(doc, "codecs"));
+    }
+    printf(FIELD "%s\n", "codecs:", t.s);
+    t.n = 0;
+    text_json(&t, jget(doc, "fill_value"));
+    printf(FIELD "%s\n", "fill value:", t.s);
+    const cJSON *names = jget(doc, "dimension_names");
+    if (cJSON_IsArray(names)) {
+        t.n = 0;
+        text_json(&t, names);
+        printf(FIELD "%s\n", "dimensions:", t.s);
+    }
+    print_counts(path, doc, in);
+    printf(FIELD "%s\n", "attributes:", attrs ? attrs : "{}");
+}
+
+/* Every rank learns the metadata (local calls, then agreement). */
+static int info_array(cli *c, const char *path, pzarr_store *s, bool json)
+{
+    pzarr_array *a = NULL;
+    pzarr_array_info in;
+    char *meta = NULL, *attrs = NULL;
+    int e = pzarr_array_open(s, "", &a);
+    if (e)
+        return cli_lib_fail(c, e, pzarr_errmsg(s), "%s: cannot open the array",
+                            path);
+    int rc = CLI_OK;
+    e = pzarr_array_get_info(a, &in);
+    if (!e)
+        e = pzarr_array_metadata(a, &meta);
+    if (e)
+        rc = cli_lib_fail(c, e, pzarr_array_errmsg(a), "%s", path);
+    rc = cli_agree(c, rc);
+    if (!rc && (e = pzarr_attrs_get(s, "", &attrs)) != 0)
+        rc = cli_lib_fail(c, e, pzarr_errmsg(s), "%s: attributes", path);
+    cJSON *doc = !rc && c->rank == 0 ? cJSON_Parse(meta) : NULL;
+    if (!rc && c->rank == 0) {
+        if (doc && json)
+            printf("%s\n", meta);
+        else if (doc)
+            print_array(path, doc, &in, attrs);
+        else
+            rc = cli_fail(c, "%s: the metadata document is not JSON", path);
+    }
+    cJSON_Delete(doc);
+    pzarr_free(meta);
+    pzarr_free(attrs);
+    e = pzarr_array_close(a);
+    if (e && !rc)
+        rc = cli_lib_fail(c, e, NULL, "%s: closing the array", path);
+    return cli_agree(c, rc);
+}
+
+/* ------------------------------------------------------------ hierarchy */
+
+static void join(char *out, size_t cap, const char *parent, const char *child)
+{
+    snprintf(out, cap, "%s%s%s", parent, parent[0] ? "/" : "", child);
+}
+
+/* One line describing a node: "array float64 [10, 20] chunks [5, 5]". */
+static void node_summary(cli *c, pzarr_store *s, const char *name,
+                         pzarr_node_kind kind, text *t, int *errors)
+{
+    if (kind == PZARR_NODE_GROUP) {
+        text_add(t, "group");
+        return;
+    }
+    pzarr_array *a = NULL;
+    pzarr_array_info in;
+    int e = pzarr_array_open(s, name, &a);
+    if (e) {
+        cli_lib_fail(c, e, pzarr_errmsg(s), "cannot open");
+        a = NULL;
+    } else {
+        e = pzarr_array_get_info(a, &in);
+        int st = cli_agree(c, e ? cli_lib_fail(c, e, pzarr_array_errmsg(a), "info")
+                                : CLI_OK);
+        if (st)
+            e = PZARR_EIO;
+    }
+    if (e) {
+        text_add(t, "array (error: %s)", c->msg);
+        ++*errors;
+    } else {
+        text_add(t, "array %s v%d ", cli_dtype_name(in.dtype), in.zarr_format);
+        text_dims(t, in.ndim, in.shape);
+        text_add(t, " chunks ");
+        text_dims(t, in.ndim, in.chunks);
+    }
+    pzarr_array_close(a);
+}
+
+typedef struct ls_state {
+    cli *c;
+    pzarr_store *s;
+    int errors;
+} ls_state;
+
+static void ls_children(ls_state *st, const char *name, const char *indent,
+                        int depth)
+{
+    char **kids = NULL;
+    size_t n = 0;
+    int e = pzarr_group_list(st->s, name, &kids, &n);
+    if (e) {
+        if (st->c->rank == 0)
+            printf("%s└── (error listing: %s)\n", indent, pzarr_errmsg(st->s));
+        st->errors++;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool last = i + 1 == n;
+        const char *base = strrchr(kids[i], '/') ? strrchr(kids[i], '/') + 1 : kids[i];
+        char child[2048], sub_indent[1024];
+        join(child, sizeof child, name, base);
+        pzarr_node_kind kind = PZARR_NODE_NONE;
+        text t = {.n = 0};
+        if (pzarr_node_kind_of(st->s, child, &kind) != 0 || kind == PZARR_NODE_NONE) {
+            text_add(&t, "(unknown: %s)", pzarr_errmsg(st->s));
+            st->errors++;
+        } else {
+            node_summary(st->c, st->s, child, kind, &t, &st->errors);
+        }
+        if (st->c->rank == 0 && kind == PZARR_NODE_GROUP)
+            printf("%s%s %s/\n", indent, last ? "└──" : "├──", base);
+        else if (st->c->rank == 0)
+            printf("%s%s %s  %s\n", indent, last ? "└──" : "├──", base, t.s);
+        snprintf(sub_indent, sizeof sub_indent, "%s%s", indent, last ? "    " : "│   ");
+        if (kind == PZARR_NODE_GROUP && depth < CLI_LS_MAX_DEPTH)
+            ls_children(st, child, sub_indent, depth + 1);
+    }
+    pzarr_free_list(kids, n);
+}
+
+static int open_root(cli *c, const char *path, pzarr_store **s,
+                     pzarr_node_kind *kind)
+{
+    int rc = cli_require_dir(c, path);
+    if (rc)
+        return rc;
+    int e = pzarr_open(c->comm, path, PZARR_RDONLY, s);
+    if (e)
+        return cli_lib_fail(c, e, *s ? pzarr_errmsg(*s) : NULL,
+                            "cannot open %s", path);
+    e = pzarr_node_kind_of(*s, "", kind);
+    if (e)
+        return cli_lib_fail(c, e, pzarr_errmsg(*s), "%s", path);
+    if (*kind == PZARR_NODE_NONE)
+        return cli_fail(c, "%s: no Zarr array or group here (no zarr.json, "
+                        ".zarray or .zgroup)", path);
+    return CLI_OK;
+}
+
+static int close_root(cli *c, const char *path, pzarr_store *s, int rc)
+{
+    int e = pzarr_close(s);
+    if (e && !rc)
+        rc = cli_lib_fail(c, e, NULL, "%s: closing the store", path);
+    return rc;
+}
+
+/* rank 0 looks at the files: the format of the root group. */
+static int group_format(const char *path)
+{
+    char f[4096];
+    struct stat st;
+    snprintf(f, sizeof f, "%s/zarr.json", path);
+    if (stat(f, &st) == 0)
+        return 3;
+    snprintf(f, sizeof f, "%s/.zgroup", path);
+    return stat(f, &st) == 0 ? 2 : 0;
+}
+
+static int info_group(cli *c, const char *path, pzarr_store *s)
+{
+    char *attrs = NULL;
+    int e = pzarr_attrs_get(s, "", &attrs);
+    if (e)
+        return cli_lib_fail(c, e, pzarr_errmsg(s), "%s: attributes", path);
+    if (c->rank == 0) {
+        printf(FIELD "%s\n", "path:", path);
+        printf(FIELD "group\n", "node type:");
+        printf(FIELD "%d\n", "zarr format:", group_format(path));
+        printf(FIELD "%s\n", "attributes:", attrs ? attrs : "{}");
+        printf("children:\n");
+    }
+    pzarr_free(attrs);
+    char **kids = NULL;
+    size_t n = 0;
+    e = pzarr_group_list(s, "", &kids, &n);
+    if (e)
+        return cli_lib_fail(c, e, pzarr_errmsg(s), "%s: listing", path);
+    int errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        pzarr_node_kind kind = PZARR_NODE_NONE;
+        text t = {.n = 0};
+        if (pzarr_node_kind_of(s, kids[i], &kind) == 0 && kind != PZARR_NODE_NONE)
+            node_summary(c, s, kids[i], kind, &t, &errors);
+        if (c->rank == 0 && kind == PZARR_NODE_GROUP)
+            printf("  %s/\n", kids[i]);
+        else if (c->rank == 0)
+            printf("  %s  %s\n", kids[i], t.s);
+    }
+    if (c->rank == 0 && n == 0)
+        printf("  (none)\n");
+    pzarr_free_list(kids, n);
+    return CLI_OK;
+}
+
+int cli_cmd_info(cli *c, int argc, char **argv)
+{
+    cli_opt opts[] = {{"json", 0, false, NULL, false}};
+    const char *path;
+    int rc = cli_parse_args(c, argc, argv, opts, 1, &path);
+    if (rc)
+        return rc;
+    pzarr_store *s = NULL;
+    pzarr_node_kind kind;
+    rc = open_root(c, path, &s, &kind);
+    if (!rc && kind == PZARR_NODE_ARRAY)
+        rc = info_array(c, path, s, opts[0].seen);
+    else if (!rc)
+        rc = info_group(c, path, s);
+    return close_root(c, path, s, rc);
+}
+
+int cli_cmd_ls(cli *c, int argc, char **argv)
+{
+    const char *path;
+    int rc = cli_parse_args(c, argc, argv, NULL, 0, &path);
+    if (rc)
+        return rc;
+    ls_state st = {c, NULL, 0};
+    pzarr_node_kind kind;
+    rc = open_root(c, path, &st.s, &kind);
+    if (!rc) {
+        text t = {.n = 0};
+        node_summary(c, st.s, "", kind, &t, &st.errors);
+        if (c->rank == 0)
+            printf("%s  %s\n", path, t.s);
+        if (kind == PZARR_NODE_GROUP)
+            ls_children(&st, "", "", 0);
+        if (st.errors)
+            rc = cli_fail(c, "%s: %d node%s could not be read", path,
+                          st.errors, st.errors > 1 ? "s" : "");
+    }
+    return close_root(c, path, st.s, rc);
+}
