@@ -298,9 +298,7 @@ int pzarr_array_metadata(const pzarr_array *a, char **json)
             cJSON_AddItemToObject(j, "attributes",
                                   a->m.attributes ? cJSON_Duplicate(a->m.attributes, 1)
                                                   : cJSON_CreateObject());
-            char *t = cJSON_Print(j);
-            *json = t ? pz_strdup(t) : NULL;
-            free(t);
+            *json = pz_json_print(j, true);
             cJSON_Delete(j);
         }
     }

@@ -142,11 +142,11 @@ static int write_group_docs(pzarr_store *s, const char *dir, int fmt,
     pz_free(doc);
     pz_free(p);
     if (rc == 0 && fmt == 2 && attrs && cJSON_GetArraySize(attrs) > 0) {
-        char *text = cJSON_Print(attrs);
+        char *text = pz_json_print(attrs, true);
         char *ap = pz_path_join(dir, ".zattrs");
         rc = (!text || !ap) ? pz_err_set(e, PZARR_ENOMEM, "out of memory")
                             : pz_meta_write(s, ap, text, e);
-        free(text);
+        pz_free(text);
         pz_free(ap);
     }
     return rc;
@@ -534,9 +534,7 @@ int pzarr_attrs_get(pzarr_store *s, const char *name, char **json)
             rc = pz_err_set(&s->err, PZARR_EMETA, "attributes of \"%s\" are not a JSON object",
                             canon);
         else {
-            char *t = cJSON_PrintUnformatted(a);
-            *json = t ? pz_strdup(t) : NULL;
-            free(t);
+            *json = pz_json_print(a, false);
             if (!*json)
                 rc = pz_err_set(&s->err, PZARR_ENOMEM, "out of memory");
         }
@@ -559,25 +557,30 @@ static int attrs_set_root0(pzarr_store *s, const char *name, cJSON *attrs, pz_er
         *e = s->err;
     else if (nd.kind == PZARR_NODE_NONE)
         rc = pz_err_set(e, PZARR_ENOENT, "no node at \"%s\"", name);
-    else if (nd.format == 3) {
-        cJSON *j = cJSON_ParseWithLength((const char *)nd.doc.data, nd.doc.size);
-        if (!j)
-            rc = pz_err_set(e, PZARR_EMETA, "%s/zarr.json: malformed JSON", dir);
-        else {
-            cJSON_DeleteItemFromObjectCaseSensitive(j, "attributes");
-            cJSON_AddItemToObject(j, "attributes", cJSON_Duplicate(attrs, 1));
-            text = cJSON_Print(j);
-            cJSON_Delete(j);
+    else if (nd.format == 3 && nd.kind == PZARR_NODE_GROUP) {
+        text = pz_group_emit(3, attrs);
+        path = pz_path_join(dir, "zarr.json");
+    } else if (nd.format == 3) {
+        /* Re-emit the array document through the metadata module so that
+         * every field keeps its exact form. */
+        pz_meta m;
+        memset(&m, 0, sizeof m);
+        rc = pz_meta_parse_format(3, (const char *)nd.doc.data, nd.doc.size, NULL, 0, &m, e);
+        if (rc == 0) {
+            cJSON_Delete(m.attributes);
+            m.attributes = cJSON_Duplicate(attrs, 1);
+            text = pz_meta_emit(&m);
             path = pz_path_join(dir, "zarr.json");
         }
+        pz_meta_free(&m);
     } else {
-        text = cJSON_Print(attrs);
+        text = pz_json_print(attrs, true);
         path = pz_path_join(dir, ".zattrs");
     }
     if (rc == 0)
         rc = (!text || !path) ? pz_err_set(e, PZARR_ENOMEM, "out of memory")
                               : pz_meta_write(s, path, text, e);
-    free(text);
+    pz_free(text);
     pz_free(path);
     pz_node_docs_free(&nd);
     pz_free(dir);

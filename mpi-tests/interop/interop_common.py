@@ -141,14 +141,14 @@ class Pzarr:
         args = ["get", path]
         if region is not None:
             args += ["--region", region]
-        args += ["-o", "-"]
+        args += ["-o", "-", "-q"]
         return self.run(args)
 
     def put(self, path, data_bytes, region=None):
         args = ["put", path]
         if region is not None:
             args += ["--region", region]
-        args += ["-i", "-"]
+        args += ["-i", "-", "-q"]
         return self.run(args, stdin=data_bytes)
 
 
@@ -308,19 +308,25 @@ assert crc32c(b"123456789") == 0xE3069283
 # ---------------------------------------------------------------- pzarr writes
 
 
-def fill_cli(v):
-    """Python fill value -> the --fill argument (None: leave the default)."""
-    if v is None or isinstance(v, complex):
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
+def _num_cli(v):
     if isinstance(v, float):
         if v != v:
-            return "NaN"
+            return "nan"
         if v in (float("inf"), float("-inf")):
-            return "Infinity" if v > 0 else "-Infinity"
+            return "inf" if v > 0 else "-inf"
         return repr(v)
     return str(v)
+
+
+def fill_cli(v):
+    """Python fill value -> the --fill argument of `pzarr create`."""
+    if v is None:
+        return "null"
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, complex):
+        return f"{_num_cli(v.real)},{_num_cli(v.imag)}"
+    return _num_cli(v)
 
 
 def chunk_key(fmt, sep, cc):
@@ -337,9 +343,7 @@ def pzarr_create(pz, path, c):
             "--chunks", ",".join(str(n) for n in c["chunks"]),
             "--codec", c["codec"], "--format", str(c["format"]),
             "--order", c["order"], "--separator", c["sep"], "--endian", c["endian"]]
-    f = fill_cli(c["fill"])
-    if f is not None:
-        args += ["--fill", f]
+    args += ["--fill", fill_cli(c["fill"])]
     return pz.run(args)
 
 
@@ -351,10 +355,7 @@ def pzarr_put_pattern(pz, path, c, rng, log):
     called for every failing command; returns None then."""
     dt = np.dtype(c["dtype"]).newbyteorder("=")
     shape, chunks = tuple(c["shape"]), tuple(c["chunks"])
-    if fill_cli(c["fill"]) is None:
-        fillv = np.zeros((), dt)  # the default fill (complex fills are not passed)
-    else:
-        fillv = np.asarray(c["fill"], dt)
+    fillv = np.zeros((), dt) if c["fill"] is None else np.asarray(c["fill"], dt)
     expected = np.empty(shape, dt)
     expected[...] = fillv
     info = {"never_written": [], "all_fill": None}

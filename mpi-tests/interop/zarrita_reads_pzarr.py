@@ -25,7 +25,8 @@ from interop_common import (Pzarr, Report, all_chunk_coords, chunk_key, chunk_se
 CODECS = (["none", "gzip:6", "zstd:3"]
           + [f"blosc:{cn}:5:{sh}" for cn in ("lz4", "zstd", "blosclz")
              for sh in ("noshuffle", "shuffle", "bitshuffle")]
-          + ["blosc:lz4hc:9:shuffle"])
+          + ["blosc:lz4hc:9:shuffle", "none+crc32c", "gzip:6+crc32c", "zstd:3+crc32c",
+             "blosc:lz4:5:bitshuffle+crc32c"])
 
 DTYPES = ["<f8", "<i4", "<u2", "<f4", "|i1", "|b1", "<i8", "<u8", "|u1", "<i2", "<u4"]
 GEOMETRIES = [((23, 17), (5, 4)), ((101,), (10,)), ((7, 9, 5), (3, 4, 2)),
@@ -54,7 +55,8 @@ def cli_cases():
                 sep = "/" if i % 3 else "."
                 cases.append(dict(name=f"{codec.replace(':', '-')}.{order}.{endian}.{dt.strip('<|')}",
                                   format=3, dtype=dt, shape=shape, chunks=chunks, codec=codec,
-                                  order=order, sep=sep, endian=endian, fill=fill_for(dt, i)))
+                                  order=order, sep=sep, endian=endian, fill=fill_for(dt, i),
+                                  crc=codec.count("+crc32c")))
                 i += 1
     # Every dtype once more, including those zarrita cannot hold.
     for j, dt in enumerate(DTYPES + ["<f2", "<c8", "<c16"]):
