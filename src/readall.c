@@ -381,6 +381,32 @@ static int resize_chunks(pzarr_array *a, const uint64_t *old_shape, const uint64
     return rc;
 }
 
+/* Rank 0: attributes may have changed on disk since the array was opened
+ * (pzarr_attrs_set); the new document keeps the stored ones. */
+static int refresh_attrs(pzarr_array *a, pz_err *e)
+{
+    pz_node_docs nd = {0};
+    pz_meta cur;
+    memset(&cur, 0, sizeof cur);
+    int rc = pz_node_probe(a->s, a->dir, &nd);
+    if (rc)
+        *e = a->s->err;
+    else if (nd.kind != PZARR_NODE_ARRAY)
+        rc = pz_err_set(e, PZARR_ENOENT, "array \"%s\" vanished during resize", a->name);
+    else
+        rc = pz_meta_parse_format(nd.format, (const char *)nd.doc.data, nd.doc.size,
+                                  nd.attrs.size ? (const char *)nd.attrs.data : NULL,
+                                  nd.attrs.size, &cur, e);
+    if (rc == 0) {
+        cJSON_Delete(a->m.attributes);
+        a->m.attributes = cur.attributes;
+        cur.attributes = NULL;
+    }
+    pz_meta_free(&cur);
+    pz_node_docs_free(&nd);
+    return rc;
+}
+
 int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape)
 {
     if (!a)
@@ -423,7 +449,7 @@ int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape)
     pz_meta_free(&nm);
     /* Data first; the document that describes it last, by rank 0. */
     pz_agree(a->s->comm, &e);
-    if (e.code == 0 && a->s->rank == 0)
+    if (e.code == 0 && a->s->rank == 0 && refresh_attrs(a, &e) == 0)
         pz_array_write_meta(a, &e);
     pz_bcast_bufs(a->s->comm, 0, NULL, &e);
     if (e.code)
