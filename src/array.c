@@ -46,10 +46,15 @@ static int array_fail(pzarr_array *a, const pz_err *e)
 int pz_array_derive(pzarr_array *a, pz_err *e)
 {
     const pz_meta *m = &a->m;
-    a->chunk_elems = pz_meta_chunk_elems(m);
+    a->chunk_elems = 1;
+    for (int d = 0; d < m->ndim; d++) {
+        a->unit[d] = m->shard.on ? m->shard.inner[d] : m->chunks[d];
+        a->per[d] = m->chunks[d] / a->unit[d];
+        a->sgrid[d] = pz_meta_grid_dim(m, d);
+        a->grid[d] = m->shape[d] / a->unit[d] + (m->shape[d] % a->unit[d] != 0);
+        a->chunk_elems *= a->unit[d];
+    }
     a->chunk_bytes = (size_t)(a->chunk_elems * m->itemsize);
-    for (int d = 0; d < m->ndim; d++)
-        a->grid[d] = pz_meta_grid_dim(m, d);
     return pz_owner_init(&a->om, a->policy, a->s->size, m->ndim, a->grid,
                          a->pdims_set ? a->pdims : NULL, e);
 }
@@ -378,9 +383,9 @@ int pz_array_chunk_path(pzarr_array *a, const uint64_t *cc, char *key,
 void pz_array_chunk_extent(const pzarr_array *a, const uint64_t *cc, uint64_t *ext)
 {
     for (int d = 0; d < a->m.ndim; d++) {
-        uint64_t c0 = cc[d] * a->m.chunks[d];
+        uint64_t c0 = cc[d] * a->unit[d];
         uint64_t rest = a->m.shape[d] - c0;
-        ext[d] = rest < a->m.chunks[d] ? rest : a->m.chunks[d];
+        ext[d] = rest < a->unit[d] ? rest : a->unit[d];
     }
 }
 
@@ -390,81 +395,91 @@ int pz_array_decode(pzarr_array *a, const char *key, const pz_buf *enc, void *ou
 {
     pz_err inner;
     pz_err_clear(&inner);
-    int rc = pz_chunk_decode(&a->m.pipeline, a->m.ndim, a->m.chunks, a->m.dtype,
+    int rc = pz_chunk_decode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype,
                              enc->data, enc->size, out, &inner);
     if (rc)
         return pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);
     return 0;
 }
 
+void pz_array_unit_name(const pzarr_array *a, const uint64_t *ucc, char *out, size_t cap)
+{
+    uint64_t scc[PZ_MAX_NDIM];
+    for (int d = 0; d < a->m.ndim; d++)
+        scc[d] = ucc[d] / a->per[d];
+    if (pz_meta_chunk_key(&a->m, scc, out, cap) != 0)
+        snprintf(out, cap, "?");
+    if (!a->m.shard.on)
+        return;
+    size_t o = strlen(out);
+    o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, " inner chunk (");
+    for (int d = 0; d < a->m.ndim && o < cap; d++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%llu", d ? "," : "",
+                              (unsigned long long)(ucc[d] % a->per[d]));
+    if (o < cap)
+        snprintf(out + o, cap - o, ")");
+}
+
 /* ------------------------------------------------------------ reads */
 
 typedef struct read_job {
-    uint64_t cc[PZ_MAX_NDIM];
     uint64_t cstart[PZ_MAX_NDIM], bstart[PZ_MAX_NDIM], n[PZ_MAX_NDIM];
-    char *path;
-    char key[256];
 } read_job;
 
-static int read_jobs(pzarr_array *a, int nj, read_job *jobs, const uint64_t *count,
-                     void *buf, unsigned char *scratch, pz_err *e)
+static int read_jobs(pzarr_array *a, int nj, const uint64_t *units, const read_job *jobs,
+                     const uint64_t *count, void *buf, unsigned char *scratch, pz_err *e)
 {
-    const char *paths[PZ_READ_BATCH];
     pz_buf bufs[PZ_READ_BATCH];
     bool present[PZ_READ_BATCH];
     memset(bufs, 0, sizeof bufs);
-    for (int i = 0; i < nj; i++)
-        paths[i] = jobs[i].path;
-    int rc = pz_io_read_batch(nj, paths, a->s->info, bufs, present, &a->s->stats, e);
+    int rc = pz_array_fetch_units(a, (size_t)nj, units, bufs, present, e);
     size_t is = a->m.itemsize;
     for (int i = 0; rc == 0 && i < nj; i++) {
-        read_job *j = &jobs[i];
+        const read_job *j = &jobs[i];
         if (!present[i]) {
             pz_fill_box(a->m.ndim, is, j->n, buf, count, j->bstart, a->m.fill);
             continue;
         }
-        rc = pz_array_decode(a, j->key, &bufs[i], scratch, e);
+        char name[300];
+        uint64_t ucc[PZ_MAX_NDIM];
+        pz_unlinear(a->m.ndim, a->grid, units[i], ucc);
+        pz_array_unit_name(a, ucc, name, sizeof name);
+        rc = pz_array_decode(a, name, &bufs[i], scratch, e);
         if (rc == 0)
-            pz_copy_box(a->m.ndim, is, j->n, scratch, a->m.chunks, j->cstart, buf,
-                        count, j->bstart);
+            pz_copy_box(a->m.ndim, is, j->n, scratch, a->unit, j->cstart, buf, count,
+                        j->bstart);
     }
     for (int i = 0; i < nj; i++)
         pz_buf_free(&bufs[i]);
     return rc;
 }
 
-/* Reads storage only (no pending writes) into buf. */
+/* Reads storage only (no pending writes) into buf; the chunks (or inner
+ * chunks) of each batch are fetched together. */
 int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                           void *buf, pz_err *e)
 {
     pz_chunk_iter it;
-    if (!pz_chunk_iter_init(&it, a->m.ndim, a->m.chunks, start, count))
+    if (!pz_chunk_iter_init(&it, a->m.ndim, a->unit, start, count))
         return 0;
     read_job *jobs = pz_calloc(PZ_READ_BATCH, sizeof *jobs);
+    uint64_t units[PZ_READ_BATCH];
     unsigned char *scratch = pz_malloc(a->chunk_bytes);
     int rc = (!jobs || !scratch) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;
     int nj = 0;
     bool more = rc == 0;
     while (more && rc == 0) {
         read_job *j = &jobs[nj];
-        memcpy(j->cc, it.cc, sizeof j->cc);
         memcpy(j->cstart, it.cstart, sizeof j->cstart);
         memcpy(j->bstart, it.bstart, sizeof j->bstart);
         memcpy(j->n, it.n, sizeof j->n);
-        rc = pz_array_chunk_path(a, it.cc, j->key, sizeof j->key, &j->path, e);
-        if (rc)
-            break;
-        nj++;
+        units[nj++] = pz_linear(a->m.ndim, a->grid, it.cc);
         more = pz_chunk_iter_next(&it);
         if (nj == PZ_READ_BATCH || !more) {
-            rc = read_jobs(a, nj, jobs, count, buf, scratch, e);
-            for (int i = 0; i < nj; i++)
-                pz_free(jobs[i].path);
+            rc = read_jobs(a, nj, units, jobs, count, buf, scratch, e);
             nj = 0;
         }
     }
-    for (int i = 0; i < nj; i++)
-        pz_free(jobs[i].path);
     pz_free(jobs);
     pz_free(scratch);
     return rc;

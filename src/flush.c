@@ -253,7 +253,7 @@ static long last_full_cover(const flush_ctx *c, size_t i0, size_t i1, const uint
 
 static void chunk_fill(pzarr_array *a, unsigned char *chunk)
 {
-    pz_fill_box(a->m.ndim, a->m.itemsize, a->m.chunks, chunk, a->m.chunks,
+    pz_fill_box(a->m.ndim, a->m.itemsize, a->unit, chunk, a->unit,
                 (uint64_t[PZ_MAX_NDIM]){0}, a->m.fill);
 }
 
@@ -306,7 +306,7 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
         for (size_t i = i0; rc == 0 && i < i1; i++) {
             const in_rec *r = &c->recs[i];
             pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data, r->box + c->nd,
-                        (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->m.chunks, r->box);
+                        (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit, r->box);
         }
         if (rc == 0)
             rc = pz_array_store_chunk(a, cc, chunk, &c->enc, e);
@@ -403,7 +403,7 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
     } else {
         pz_err inner;
         pz_err_clear(&inner);
-        rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->m.chunks, a->m.dtype, chunk,
+        rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype, chunk,
                              enc, &inner);
         if (rc)
             pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);

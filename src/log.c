@@ -107,7 +107,7 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
     if (e.code)
         goto out;
     pz_chunk_iter it;
-    if (!pz_chunk_iter_init(&it, nd, a->m.chunks, start, count))
+    if (!pz_chunk_iter_init(&it, nd, a->unit, start, count))
         goto out;
     pz_seg *seg = NULL;
     if (log_reserve(a, pz_chunk_iter_total(&it), bytes, &seg, &e))
@@ -152,7 +152,7 @@ void pz_log_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count
         pz_unlinear(nd, a->grid, p->chunk, cc);
         bool hit = true;
         for (int d = 0; d < nd && hit; d++) {
-            uint64_t g0 = cc[d] * a->m.chunks[d] + cstart[d], g1 = g0 + n[d];
+            uint64_t g0 = cc[d] * a->unit[d] + cstart[d], g1 = g0 + n[d];
             uint64_t b1 = start[d] + count[d];
             lo[d] = g0 > start[d] ? g0 : start[d];
             uint64_t hi = g1 < b1 ? g1 : b1;

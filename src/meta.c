@@ -797,7 +797,7 @@ static int v3_chunk_grid(const cJSON *v, pz_meta *m, pz_err *e)
         return pz_err_set(e, PZARR_EMETA,
                           "\"chunk_shape\" has %d entries but \"shape\" has %d",
                           n, m->ndim);
-    return check_chunk_bytes(m, "chunk_shape", e);
+    return 0;
 }
 
 static int parse_separator(const cJSON *v, const char *field, char *sep,
@@ -881,10 +881,41 @@ static int v3_dimension_names(const cJSON *v, pz_meta *m, pz_err *e)
     return 0;
 }
 
+static bool is_sharding(const cJSON *c)
+{
+    const cJSON *n = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "name") : c;
+    return cJSON_IsString(n) && strcmp(n->valuestring, "sharding_indexed") == 0;
+}
+
+/* The unit a codec chain handles (the chunk, or the inner chunk of a
+ * shard) must fit the 2 GiB limit; a shard may be larger. */
+static int check_unit_bytes(pz_meta *m, pz_err *e)
+{
+    if (!m->shard.on)
+        return check_chunk_bytes(m, "chunk_shape", e);
+    pz_meta inner = *m;
+    for (int d = 0; d < m->ndim; d++)
+        inner.chunks[d] = m->shard.inner[d];
+    PZ_TRY(check_chunk_bytes(&inner, "sharding_indexed\" \"chunk_shape", e));
+    uint64_t elems, bytes;
+    if (!pz_prod(m->ndim, m->chunks, &elems) || !pz_mul_u64(elems, m->itemsize, &bytes))
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "\"chunk_shape\": shard size overflows");
+    return 0;
+}
+
 static int v3_codecs(const cJSON *v, pz_meta *m, pz_err *e)
 {
     if (!cJSON_IsArray(v))
         return pz_err_set(e, PZARR_EMETA, "\"codecs\" must be an array");
+    const cJSON *c;
+    int n = cJSON_GetArraySize(v), nshard = 0;
+    cJSON_ArrayForEach(c, v) nshard += is_sharding(c);
+    if (nshard == 1 && n == 1)
+        return pz_shard_parse(cJSON_GetArrayItem(v, 0), m, e);
+    if (nshard > 0)
+        return pz_err_set(e, PZARR_EUNSUPPORTED,
+                          "codec \"sharding_indexed\" combined with other codecs in the "
+                          "outer chain is not supported");
     return pz_pipeline_parse_v3(v, m->ndim, m->dtype, &m->pipeline, e);
 }
 
@@ -908,6 +939,7 @@ static int parse_v3(cJSON *root, pz_meta *m, pz_err *e)
     PZ_TRY(pz_fill_parse(fill, m->dtype, 3, m->fill, &m->fill_null, e));
     PZ_TRY(need(root, "codecs", &codecs, e));
     PZ_TRY(v3_codecs(codecs, m, e));
+    PZ_TRY(check_unit_bytes(m, e));
     PZ_TRY(v3_dimension_names(member(root, "dimension_names"), m, e));
     return take_attributes(root, m, e);
 }
@@ -1176,6 +1208,17 @@ static cJSON *attributes_json(const cJSON *attributes)
     return attributes ? cJSON_Duplicate(attributes, true) : cJSON_CreateObject();
 }
 
+static cJSON *wrap_array(cJSON *item)
+{
+    cJSON *a = item ? cJSON_CreateArray() : NULL;
+    if (!a) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    cJSON_AddItemToArray(a, item);
+    return a;
+}
+
 static cJSON *emit_v3(const pz_meta *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -1188,7 +1231,8 @@ static cJSON *emit_v3(const pz_meta *m)
               add(o, "chunk_key_encoding", key_encoding_json(m)) &&
               add(o, "fill_value",
                   pz_fill_emit(m->dtype, 3, m->fill, m->fill_null)) &&
-              add(o, "codecs", pz_pipeline_emit_v3(&m->pipeline)) &&
+              add(o, "codecs", m->shard.on ? wrap_array(pz_shard_emit(m))
+                                           : pz_pipeline_emit_v3(&m->pipeline)) &&
               add(o, "attributes", attributes_json(m->attributes)) &&
               (!m->dimension_names ||
                add(o, "dimension_names", dimension_names_json(m))) &&

@@ -45,9 +45,14 @@ struct pzarr_array {
     char *dir;
     pz_meta m;
     pz_err err;
+    /* The unit of ownership, merging and encoding: the chunk, or for a
+     * sharded array the inner chunk. chunk_elems/bytes describe a unit. */
+    uint64_t unit[PZ_MAX_NDIM];
     uint64_t chunk_elems;
     size_t chunk_bytes;
-    uint64_t grid[PZ_MAX_NDIM];
+    uint64_t grid[PZ_MAX_NDIM];  /* units per dimension */
+    uint64_t per[PZ_MAX_NDIM];   /* units per shard (1 when not sharded) */
+    uint64_t sgrid[PZ_MAX_NDIM]; /* shards (storage chunks) per dimension */
     pz_owner_map om;
     pzarr_owner_policy policy;
     bool pdims_set;
@@ -74,6 +79,14 @@ int pz_array_chunk_path(pzarr_array *a, const uint64_t *cc, char *key, size_t ke
 void pz_array_chunk_extent(const pzarr_array *a, const uint64_t *cc, uint64_t *ext);
 int pz_array_decode(pzarr_array *a, const char *key, const pz_buf *enc, void *out,
                     pz_err *e);
+/* A unit's name for messages: its chunk key, or for a sharded array the
+ * shard key and the inner chunk's coordinates. */
+void pz_array_unit_name(const pzarr_array *a, const uint64_t *ucc, char *out, size_t cap);
+
+/* shard.c / array.c: the encoded bytes of n units (linear indices), read in
+ * batches: present[i] is false for an absent unit. */
+int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
+                         bool *present, pz_err *e);
 int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                           void *buf, pz_err *e);
 
@@ -86,5 +99,12 @@ void pz_log_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count
 /* flush.c: writes a merged chunk (or removes it when all fill). */
 int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
                          pz_buf *enc, pz_err *e);
+
+/* shard.c */
+int pz_shard_index_decode(const pz_meta *m, const unsigned char *raw, uint64_t file_size,
+                          const char *key, uint64_t *entries, pz_err *e);
+void pz_shard_index_encode(const pz_meta *m, const uint64_t *entries, unsigned char *out);
+int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, MPI_File *fh,
+                        uint64_t *entries, uint64_t *file_size, pz_err *e);
 
 #endif /* PZ_ARRAY_H */

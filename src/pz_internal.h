@@ -171,6 +171,17 @@ uint32_t pz_crc32c(const void *p, size_t n);
 
 /* ---------------------------------------------------------------- meta */
 
+/* v3 sharding_indexed: the array's chunks are shards holding inner chunks
+ * encoded by `pipeline` of pz_meta, with an index of (offset, nbytes) pairs. */
+typedef struct pz_shard_spec {
+    bool on;
+    uint64_t inner[PZ_MAX_NDIM]; /* inner chunk shape; divides the shard */
+    bool index_big;              /* index "bytes" codec endian */
+    bool index_has_endian;
+    bool index_crc;              /* index followed by crc32c */
+    bool index_at_start;         /* "index_location": "start" */
+} pz_shard_spec;
+
 typedef struct pz_meta {
     int zarr_format; /* 2 or 3 */
     int ndim;
@@ -186,7 +197,8 @@ typedef struct pz_meta {
      * Zarr v2 give no prefix. */
     char key_sep; /* '/' or '.' */
     bool key_v2_style;
-    pz_pipeline pipeline;
+    pz_pipeline pipeline; /* for sharded arrays: the inner chunks' codecs */
+    pz_shard_spec shard;
     /* v2 only, kept to emit the document again */
     bool v2_order_f;
     bool v2_big_endian;
@@ -242,6 +254,14 @@ int pz_meta_chunk_key(const pz_meta *m, const uint64_t *cc, char *out,
  * exactly (cJSON_Print may drop digits: 2^53 prints as 9007199254740990,
  * 0.30000000000000004 as 0.3). Returns a pz_malloc'd string or NULL. */
 char *pz_json_print(const cJSON *v, bool formatted);
+
+/* sharding_indexed (shard.c) */
+int pz_shard_parse(const cJSON *codec, pz_meta *m, pz_err *e);
+cJSON *pz_shard_emit(const pz_meta *m);
+/* Bytes of a shard index: 16 per inner chunk, + 4 with crc32c. */
+uint64_t pz_shard_index_bytes(const pz_meta *m);
+/* Inner chunks per shard. */
+uint64_t pz_shard_inner_count(const pz_meta *m);
 
 /* ---------------------------------------------------------------- grid */
 

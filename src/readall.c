@@ -44,7 +44,7 @@ static int build_requests(ra_ctx *c, const uint64_t *start, const uint64_t *coun
     if (!c->cnt || !c->off)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory in read_all");
     pz_chunk_iter it;
-    if (!pz_chunk_iter_init(&it, c->nd, a->m.chunks, start, count))
+    if (!pz_chunk_iter_init(&it, c->nd, a->unit, start, count))
         return 0;
     uint64_t total = pz_chunk_iter_total(&it);
     uint64_t *tmp = pz_malloc(total * 2 * sizeof *tmp);
@@ -216,7 +216,7 @@ static int assemble(ra_ctx *c, const uint64_t *start, const uint64_t *count, voi
 {
     pzarr_array *a = c->a;
     pz_chunk_iter it;
-    if (!pz_chunk_iter_init(&it, c->nd, a->m.chunks, start, count))
+    if (!pz_chunk_iter_init(&it, c->nd, a->unit, start, count))
         return 0;
     unsigned char *scratch = pz_malloc(a->chunk_bytes);
     uint64_t *seen = pz_calloc((size_t)c->size, sizeof *seen);
@@ -240,7 +240,7 @@ static int assemble(ra_ctx *c, const uint64_t *start, const uint64_t *count, voi
                     rc = pz_err_set(e, PZARR_EMPI, "MPI_Get of a chunk from rank %d failed", o);
                 MPI_Win_flush(o, a->win_data);
             }
-            pz_copy_box(c->nd, a->m.itemsize, it.n, src, a->m.chunks, it.cstart, buf, count,
+            pz_copy_box(c->nd, a->m.itemsize, it.n, src, a->unit, it.cstart, buf, count,
                         it.bstart);
         }
         if (!pz_chunk_iter_next(&it))
@@ -326,11 +326,11 @@ static int trim_chunk(pzarr_array *a, const uint64_t *cc, unsigned char *chunk, 
         if (!keep)
             rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
         else {
-            pz_copy_box(a->m.ndim, a->m.itemsize, ext, chunk, a->m.chunks, zero, keep, ext,
+            pz_copy_box(a->m.ndim, a->m.itemsize, ext, chunk, a->unit, zero, keep, ext,
                         zero);
-            pz_fill_box(a->m.ndim, a->m.itemsize, a->m.chunks, chunk, a->m.chunks, zero,
+            pz_fill_box(a->m.ndim, a->m.itemsize, a->unit, chunk, a->unit, zero,
                         a->m.fill);
-            pz_copy_box(a->m.ndim, a->m.itemsize, ext, keep, ext, zero, chunk, a->m.chunks,
+            pz_copy_box(a->m.ndim, a->m.itemsize, ext, keep, ext, zero, chunk, a->unit,
                         zero);
             pz_free(keep);
             rc = pz_array_store_chunk(a, cc, chunk, enc, e);
@@ -360,9 +360,9 @@ static int resize_chunks(pzarr_array *a, const uint64_t *old_shape, const uint64
             continue;
         bool outside = false, trimmed = false;
         for (int d = 0; d < nd; d++) {
-            uint64_t c0 = cc[d] * a->m.chunks[d];
+            uint64_t c0 = cc[d] * a->unit[d];
             outside |= c0 >= a->m.shape[d];
-            trimmed |= a->m.shape[d] < old_shape[d] && c0 + a->m.chunks[d] > a->m.shape[d];
+            trimmed |= a->m.shape[d] < old_shape[d] && c0 + a->unit[d] > a->m.shape[d];
         }
         if (outside) {
             char key[256], *path = NULL;
