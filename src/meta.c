@@ -935,11 +935,11 @@ static int parse_v3(cJSON *root, pz_meta *m, pz_err *e)
     PZ_TRY(need(root, "chunk_key_encoding", &keys, e));
     PZ_TRY(v3_key_encoding(keys, m, e));
     PZ_TRY(v3_storage_transformers(member(root, "storage_transformers"), e));
-    PZ_TRY(need(root, "fill_value", &fill, e));
-    PZ_TRY(pz_fill_parse(fill, m->dtype, 3, m->fill, &m->fill_null, e));
     PZ_TRY(need(root, "codecs", &codecs, e));
     PZ_TRY(v3_codecs(codecs, m, e));
     PZ_TRY(check_unit_bytes(m, e));
+    PZ_TRY(need(root, "fill_value", &fill, e));
+    PZ_TRY(pz_fill_parse(fill, m->dtype, 3, m->fill, &m->fill_null, e));
     PZ_TRY(v3_dimension_names(member(root, "dimension_names"), m, e));
     return take_attributes(root, m, e);
 }
