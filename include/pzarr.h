@@ -237,10 +237,11 @@ typedef struct pzarr_stats {
     uint64_t meta_reads;    /* metadata document reads, stats and listings */
     uint64_t meta_writes;   /* metadata document writes */
     uint64_t chunk_reads;   /* chunk files read (including absent ones) */
-    uint64_t chunk_writes;  /* chunk files written */
+    uint64_t chunk_writes;  /* chunks (or inner chunks of shards) written */
     uint64_t chunk_deletes; /* chunk files removed */
     uint64_t bytes_read;    /* chunk bytes read */
     uint64_t bytes_written; /* chunk bytes written */
+    uint64_t shard_writes;  /* shard files completed (renamed into place) */
 } pzarr_stats;
 
 /* This rank's counters since open or the last reset. Local. */

@@ -55,6 +55,8 @@ int pz_array_derive(pzarr_array *a, pz_err *e)
         a->chunk_elems *= a->unit[d];
     }
     a->chunk_bytes = (size_t)(a->chunk_elems * m->itemsize);
+    if (!pz_prod(m->ndim, a->grid, &a->nunits))
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "too many chunks");
     return pz_owner_init(&a->om, a->policy, a->s->size, m->ndim, a->grid,
                          a->pdims_set ? a->pdims : NULL, e);
 }

@@ -43,6 +43,7 @@ typedef struct flush_ctx {
     size_t *batch_end; /* group index where each round ends */
     int nbatches;
     pz_buf enc;
+    pz_shard_out so; /* sharded arrays: encoded inner chunks */
 } flush_ctx;
 
 static int mpi_get_bytes(void *dst, uint64_t n, int src, uint64_t addr, MPI_Win win)
@@ -174,7 +175,7 @@ static int gather_recs(flush_ctx *c, pz_err *e)
     }
     for (uint64_t i = 0; i < nremote; i++) {
         const uint64_t *w = c->indir + i * c->esize;
-        if (w[0] >= pz_meta_nchunks(&a->m) || (int)w[4] >= c->size)
+        if (w[0] >= a->nunits || (int)w[4] >= c->size)
             return pz_err_set(e, PZARR_EMPI, "flush received a malformed directory entry");
         c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL};
     }
@@ -257,47 +258,85 @@ static void chunk_fill(pzarr_array *a, unsigned char *chunk)
                 (uint64_t[PZ_MAX_NDIM]){0}, a->m.fill);
 }
 
-/* Merges and stores the chunks of groups [g0, g1). */
+/* A merged unit: a chunk file, or an encoded inner chunk kept for its shard. */
+static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
+                      const unsigned char *chunk, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    if (!a->m.shard.on)
+        return pz_array_store_chunk(a, ucc, chunk, &c->enc, e);
+    pz_shard_out *so = &c->so;
+    if (so->n == so->cap) {
+        size_t cap = so->cap ? so->cap * 2 : 64;
+        pz_unit_out *u = pz_realloc(so->u, cap * sizeof *u);
+        if (!u)
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+        so->u = u;
+        so->cap = cap;
+    }
+    pz_unit_out *u = &so->u[so->n];
+    u->unit = unit;
+    u->off = so->data.size;
+    u->nbytes = UINT64_MAX;
+    if (!pz_array_unit_is_fill(a, chunk)) {
+        char name[300];
+        pz_err inner;
+        pz_err_clear(&inner);
+        int rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype, chunk,
+                                 &c->enc, &inner);
+        if (rc) {
+            pz_array_unit_name(a, ucc, name, sizeof name);
+            return pz_err_set(e, rc, "\"%s\" chunk %s: %.700s", a->name, name, inner.msg);
+        }
+        if (pz_buf_append(&so->data, c->enc.data, c->enc.size))
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+        u->nbytes = c->enc.size;
+        a->s->stats.chunk_writes++;
+        a->s->stats.bytes_written += c->enc.size;
+    }
+    so->n++;
+    return 0;
+}
+
+/* Merges and stores the units of groups [g0, g1). */
 static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
 {
     pzarr_array *a = c->a;
     size_t n = g1 - g0;
-    char **paths = pz_calloc(n, sizeof *paths);
-    char (*keys)[256] = pz_calloc(n, sizeof *keys);
     long *from = pz_calloc(n, sizeof *from);
+    uint64_t *need = pz_calloc(n, sizeof *need);
     pz_buf *bufs = pz_calloc(n, sizeof *bufs);
     bool *present = pz_calloc(n, sizeof *present);
     unsigned char *chunk = pz_malloc(a->chunk_bytes);
-    const char **need = pz_calloc(n, sizeof *need);
-    int rc = (!paths || !keys || !from || !bufs || !present || !chunk || !need)
+    int rc = (!from || !need || !bufs || !present || !chunk)
                  ? pz_err_set(e, PZARR_ENOMEM, "out of memory in flush")
                  : 0;
-    int nneed = 0;
+    size_t nneed = 0;
     for (size_t k = 0; rc == 0 && k < n; k++) {
         uint64_t cc[PZ_MAX_NDIM], ext[PZ_MAX_NDIM];
         size_t i0 = c->groups[g0 + k], i1 = c->groups[g0 + k + 1];
         pz_unlinear(c->nd, a->grid, c->recs[i0].chunk, cc);
         pz_array_chunk_extent(a, cc, ext);
-        rc = pz_array_chunk_path(a, cc, keys[k], sizeof keys[k], &paths[k], e);
         from[k] = last_full_cover(c, i0, i1, ext);
-        if (rc == 0 && from[k] < 0)
-            need[nneed++] = paths[k];
+        if (from[k] < 0)
+            need[nneed++] = c->recs[i0].chunk;
     }
-    /* One batched read of every chunk that a partial write must merge into. */
-    pz_buf *nbufs = bufs;
-    bool *npresent = present;
+    /* One batched read of every unit that a partial write must merge into. */
     if (rc == 0 && nneed)
-        rc = pz_io_read_batch(nneed, need, a->s->info, nbufs, npresent, &a->s->stats, e);
-    int at = 0;
+        rc = pz_array_fetch_units(a, nneed, need, bufs, present, e);
+    size_t at = 0;
     for (size_t k = 0; rc == 0 && k < n; k++) {
         size_t i0 = c->groups[g0 + k], i1 = c->groups[g0 + k + 1];
-        uint64_t cc[PZ_MAX_NDIM];
-        pz_unlinear(c->nd, a->grid, c->recs[i0].chunk, cc);
+        uint64_t cc[PZ_MAX_NDIM], unit = c->recs[i0].chunk;
+        pz_unlinear(c->nd, a->grid, unit, cc);
         if (from[k] < 0) {
-            if (npresent[at])
-                rc = pz_array_decode(a, keys[k], &nbufs[at], chunk, e);
-            else
+            if (present[at]) {
+                char name[300];
+                pz_array_unit_name(a, cc, name, sizeof name);
+                rc = pz_array_decode(a, name, &bufs[at], chunk, e);
+            } else {
                 chunk_fill(a, chunk);
+            }
             at++;
         } else {
             chunk_fill(a, chunk);
@@ -309,26 +348,20 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
                         (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit, r->box);
         }
         if (rc == 0)
-            rc = pz_array_store_chunk(a, cc, chunk, &c->enc, e);
+            rc = store_unit(c, cc, unit, chunk, e);
     }
-    for (size_t k = 0; k < n; k++) {
-        if (paths)
-            pz_free(paths[k]);
-        if (bufs)
-            pz_buf_free(&bufs[k]);
-    }
-    pz_free(paths);
-    pz_free(keys);
+    for (size_t k = 0; bufs && k < n; k++)
+        pz_buf_free(&bufs[k]);
     pz_free(from);
+    pz_free(need);
     pz_free(bufs);
     pz_free(present);
     pz_free(chunk);
-    pz_free(need);
     return rc;
 }
 
 /* Makes sure the directory holding a chunk file exists. */
-static int chunk_parent(pzarr_array *a, const char *path, pz_err *e)
+int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e)
 {
     const char *slash = strrchr(path, '/');
     size_t len = slash ? (size_t)(slash - path) : 0;
@@ -367,10 +400,12 @@ static bool comp_is_nan(const unsigned char *p, size_t w)
 }
 
 /* Whether a chunk equals the fill value everywhere; any NaN matches a NaN
- * fill, as in zarr-python. */
-static bool chunk_is_fill(const pzarr_array *a, const unsigned char *chunk)
+ * fill, as in zarr-python. A null fill (v2) never matches. */
+bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk)
 {
     const pz_meta *m = &a->m;
+    if (m->fill_null)
+        return false;
     pzarr_dtype t = m->dtype;
     bool fp = t == PZARR_FLOAT16 || t == PZARR_FLOAT32 || t == PZARR_FLOAT64 ||
               t == PZARR_COMPLEX64 || t == PZARR_COMPLEX128;
@@ -396,7 +431,7 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
     PZ_TRY(pz_array_chunk_path(a, cc, key, sizeof key, &path, e));
     pzarr_stats *st = &a->s->stats;
     int rc = 0;
-    if (!a->m.fill_null && chunk_is_fill(a, chunk)) {
+    if (pz_array_unit_is_fill(a, chunk)) {
         bool removed;
         rc = pz_io_remove(path, &removed, e);
         st->chunk_deletes += removed;
@@ -408,7 +443,7 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
         if (rc)
             pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);
         if (rc == 0)
-            rc = chunk_parent(a, path, e);
+            rc = pz_array_chunk_parent(a, path, e);
         char tag[32];
         snprintf(tag, sizeof tag, "r%d", a->s->rank);
         if (rc == 0)
@@ -435,6 +470,8 @@ static void ctx_free(flush_ctx *c)
     pz_free(c->groups);
     pz_free(c->batch_end);
     pz_buf_free(&c->enc);
+    pz_free(c->so.u);
+    pz_buf_free(&c->so.data);
 }
 
 /* Every rank runs every collective step, whatever its own errors. */
@@ -465,6 +502,8 @@ static void flush_run(flush_ctx *cp, pz_err *e)
         pz_free(fetched);
         g0 = g1;
     }
+    if (a->m.shard.on)
+        pz_shard_flush(a, &c.so, e);
     MPI_Win_unlock_all(a->win_data);
     *cp = c;
 }

@@ -51,6 +51,7 @@ struct pzarr_array {
     uint64_t chunk_elems;
     size_t chunk_bytes;
     uint64_t grid[PZ_MAX_NDIM];  /* units per dimension */
+    uint64_t nunits;
     uint64_t per[PZ_MAX_NDIM];   /* units per shard (1 when not sharded) */
     uint64_t sgrid[PZ_MAX_NDIM]; /* shards (storage chunks) per dimension */
     pz_owner_map om;
@@ -96,9 +97,28 @@ void pz_log_clear(pzarr_array *a);
 void pz_log_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                     void *buf);
 
+int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
+bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk);
 /* flush.c: writes a merged chunk (or removes it when all fill). */
 int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
                          pz_buf *enc, pz_err *e);
+
+/* Inner chunks a rank encoded in a flush, for the shard writers. */
+typedef struct pz_unit_out {
+    uint64_t unit;   /* linear unit index */
+    uint64_t nbytes; /* UINT64_MAX: the inner chunk is all fill (empty) */
+    uint64_t off;    /* in data */
+} pz_unit_out;
+
+typedef struct pz_shard_out {
+    pz_unit_out *u;
+    size_t n, cap;
+    pz_buf data;
+} pz_shard_out;
+
+/* Collective (inside an MPI_Win_lock_all epoch of win_data): writes every
+ * shard touched by the inner chunks the ranks encoded. */
+void pz_shard_flush(pzarr_array *a, pz_shard_out *so, pz_err *e);
 
 /* shard.c */
 int pz_shard_index_decode(const pz_meta *m, const unsigned char *raw, uint64_t file_size,

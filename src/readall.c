@@ -124,7 +124,7 @@ static int gather_requests(ra_ctx *c, pz_err *e)
         at += n;
     }
     MPI_Win_flush_all(a->win_data);
-    uint64_t nch = pz_meta_nchunks(&a->m);
+    uint64_t nch = a->nunits;
     for (uint64_t i = 0; i < c->nin; i++) {
         if (c->in[2 * i] >= nch)
             return pz_err_set(e, PZARR_EMPI, "read_all received a malformed request");
@@ -137,7 +137,7 @@ static int gather_requests(ra_ctx *c, pz_err *e)
     return 0;
 }
 
-/* Owner: read and decode each distinct chunk once, in batches of files. */
+/* Owner: read and decode each distinct chunk once, in batches. */
 static int load_chunks(ra_ctx *c, pz_err *e)
 {
     pzarr_array *a = c->a;
@@ -148,32 +148,25 @@ static int load_chunks(ra_ctx *c, pz_err *e)
         return pz_err_set(e, PZARR_ENOMEM, "read_all: too many chunks requested");
     c->arena = pz_malloc((size_t)bytes);
     c->present = pz_calloc(c->nuniq, sizeof *c->present);
-    char **paths = pz_calloc(c->nuniq, sizeof *paths);
-    char (*keys)[256] = pz_calloc(c->nuniq, sizeof *keys);
-    pz_buf *bufs = pz_calloc(c->nuniq, sizeof *bufs);
-    int rc = (!c->arena || !c->present || !paths || !keys || !bufs)
+    pz_buf *bufs = pz_calloc(256, sizeof *bufs);
+    int rc = (!c->arena || !c->present || !bufs)
                  ? pz_err_set(e, PZARR_ENOMEM, "out of memory in read_all")
                  : 0;
-    for (size_t i = 0; rc == 0 && i < c->nuniq; i++) {
-        uint64_t cc[PZ_MAX_NDIM];
-        pz_unlinear(c->nd, a->grid, c->uniq[i], cc);
-        rc = pz_array_chunk_path(a, cc, keys[i], sizeof keys[i], &paths[i], e);
-    }
     for (size_t i = 0; rc == 0 && i < c->nuniq; i += 256) {
-        int n = (int)(c->nuniq - i < 256 ? c->nuniq - i : 256);
-        rc = pz_io_read_batch(n, (const char *const *)paths + i, a->s->info, bufs + i,
-                              c->present + i, &a->s->stats, e);
-        for (int k = 0; rc == 0 && k < n; k++)
-            if (c->present[i + k])
-                rc = pz_array_decode(a, keys[i + k], &bufs[i + k],
-                                     c->arena + (i + (size_t)k) * a->chunk_bytes, e);
-        for (int k = 0; k < n; k++)
-            pz_buf_free(&bufs[i + k]);
+        size_t n = c->nuniq - i < 256 ? c->nuniq - i : 256;
+        rc = pz_array_fetch_units(a, n, c->uniq + i, bufs, c->present + i, e);
+        for (size_t k = 0; rc == 0 && k < n; k++) {
+            if (!c->present[i + k])
+                continue;
+            char name[300];
+            uint64_t cc[PZ_MAX_NDIM];
+            pz_unlinear(c->nd, a->grid, c->uniq[i + k], cc);
+            pz_array_unit_name(a, cc, name, sizeof name);
+            rc = pz_array_decode(a, name, &bufs[k], c->arena + (i + k) * a->chunk_bytes, e);
+        }
+        for (size_t k = 0; k < n; k++)
+            pz_buf_free(&bufs[k]);
     }
-    for (size_t i = 0; paths && i < c->nuniq; i++)
-        pz_free(paths[i]);
-    pz_free(paths);
-    pz_free(keys);
     pz_free(bufs);
     if (rc == 0 && MPI_Win_attach(a->win_data, c->arena, (MPI_Aint)bytes) != MPI_SUCCESS)
         rc = pz_err_set(e, PZARR_EMPI, "MPI_Win_attach failed in read_all");
@@ -354,15 +347,17 @@ static int resize_chunks(pzarr_array *a, const uint64_t *old_shape, const uint64
     int rc = chunk ? 0 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
     pz_owner_map old_om = a->om;
     for (uint64_t i = 0; rc == 0 && i < total; i++) {
-        uint64_t cc[PZ_MAX_NDIM];
+        uint64_t cc[PZ_MAX_NDIM], first[PZ_MAX_NDIM];
         pz_unlinear(nd, old_grid, i, cc);
-        if (pz_owner_of(&old_om, cc) != a->s->rank)
+        for (int d = 0; d < nd; d++)
+            first[d] = cc[d] * a->per[d];
+        if (pz_owner_of(&old_om, first) != a->s->rank)
             continue;
         bool outside = false, trimmed = false;
         for (int d = 0; d < nd; d++) {
-            uint64_t c0 = cc[d] * a->unit[d];
+            uint64_t c0 = cc[d] * a->m.chunks[d];
             outside |= c0 >= a->m.shape[d];
-            trimmed |= a->m.shape[d] < old_shape[d] && c0 + a->unit[d] > a->m.shape[d];
+            trimmed |= a->m.shape[d] < old_shape[d] && c0 + a->m.chunks[d] > a->m.shape[d];
         }
         if (outside) {
             char key[256], *path = NULL;
@@ -372,7 +367,7 @@ static int resize_chunks(pzarr_array *a, const uint64_t *old_shape, const uint64
                 rc = pz_io_remove(path, &removed, e);
             a->s->stats.chunk_deletes += rc == 0 && removed;
             pz_free(path);
-        } else if (trimmed) {
+        } else if (trimmed && !a->m.shard.on) {
             rc = trim_chunk(a, cc, chunk, &enc, e);
         }
     }
@@ -419,7 +414,7 @@ int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape)
     int nd = a->m.ndim;
     uint64_t old_shape[PZ_MAX_NDIM], old_grid[PZ_MAX_NDIM];
     memcpy(old_shape, a->m.shape, sizeof old_shape);
-    memcpy(old_grid, a->grid, sizeof old_grid);
+    memcpy(old_grid, a->sgrid, sizeof old_grid);
     if (!(a->s->flags & PZARR_RDWR))
         pz_err_set(&e, PZARR_ERDONLY, "store %s is read-only", a->s->root);
     else if (nd > 0 && !new_shape)

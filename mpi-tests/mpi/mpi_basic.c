@@ -99,6 +99,39 @@ static void test_v3_transpose_big_blosc_crc(void **st)
               "v3tbc");
 }
 
+static void test_v3_sharded(void **st)
+{
+    (void)st;
+    roundtrip("{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[37,23],"
+              "\"data_type\":\"int32\",\"chunk_grid\":{\"name\":\"regular\","
+              "\"configuration\":{\"chunk_shape\":[16,16]}},\"chunk_key_encoding\":"
+              "{\"name\":\"default\",\"configuration\":{\"separator\":\"/\"}},"
+              "\"fill_value\":0,\"codecs\":[{\"name\":\"sharding_indexed\","
+              "\"configuration\":{\"chunk_shape\":[4,8],\"codecs\":[{\"name\":\"bytes\","
+              "\"configuration\":{\"endian\":\"little\"}},{\"name\":\"zstd\","
+              "\"configuration\":{\"level\":1,\"checksum\":false}}],\"index_codecs\":"
+              "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
+              "{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]}",
+              "v3shard");
+}
+
+static void test_v3_sharded_start_big(void **st)
+{
+    (void)st;
+    roundtrip("{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[37,23],"
+              "\"data_type\":\"int32\",\"chunk_grid\":{\"name\":\"regular\","
+              "\"configuration\":{\"chunk_shape\":[12,10]}},\"chunk_key_encoding\":"
+              "{\"name\":\"default\",\"configuration\":{\"separator\":\".\"}},"
+              "\"fill_value\":0,\"codecs\":[{\"name\":\"sharding_indexed\","
+              "\"configuration\":{\"chunk_shape\":[3,5],\"codecs\":[{\"name\":"
+              "\"transpose\",\"configuration\":{\"order\":[1,0]}},{\"name\":\"bytes\","
+              "\"configuration\":{\"endian\":\"big\"}},{\"name\":\"gzip\","
+              "\"configuration\":{\"level\":1}}],\"index_codecs\":"
+              "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}}],"
+              "\"index_location\":\"start\"}}]}",
+              "v3shardstart");
+}
+
 static void test_v2_gzip_f(void **st)
 {
     (void)st;
@@ -172,6 +205,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_v3_zstd),
         cmocka_unit_test(test_v3_transpose_big_blosc_crc),
         cmocka_unit_test(test_v2_gzip_f),
+        cmocka_unit_test(test_v3_sharded),
+        cmocka_unit_test(test_v3_sharded_start_big),
         cmocka_unit_test(test_fill_chunks),
         cmocka_unit_test(test_bad_names),
     };
