@@ -357,8 +357,15 @@ int pz_array_check_box(pzarr_array *a, const uint64_t *start, const uint64_t *co
     int nd = a->m.ndim;
     if (nd > 0 && (!start || !count))
         return pz_err_set(e, PZARR_EINVAL, "%s: start and count are required", what);
-    if (pz_box_inside(nd, a->m.shape, start, count))
-        return 0;
+    uint64_t elems, bytes;
+    if (pz_box_inside(nd, a->m.shape, start, count)) {
+        if (pz_prod(nd, count, &elems) && pz_mul_u64(elems, a->m.itemsize, &bytes) &&
+            bytes <= SIZE_MAX)
+            return 0;
+        return pz_err_set(e, PZARR_EBOUNDS,
+                          "%s: the size of the region of \"%s\" overflows (more bytes than memory can address)",
+                          what, a->name);
+    }
     char box[512] = "", shape[512] = "";
     size_t bo = 0, so = 0;
     for (int d = 0; d < nd && bo < 400 && so < 400; d++) {

@@ -183,8 +183,9 @@ bool pz_chunk_iter_init(pz_chunk_iter *it, int ndim, const uint64_t *chunks,
         uint64_t c0 = it->cc[d] * chunks[d];
         uint64_t lo = start[d] > c0 ? start[d] : c0;
         uint64_t hi = start[d] + count[d];
-        if (c0 + chunks[d] < hi)
-            hi = c0 + chunks[d];
+        uint64_t cend = c0 > UINT64_MAX - chunks[d] ? UINT64_MAX : c0 + chunks[d];
+        if (cend < hi)
+            hi = cend;
         it->cstart[d] = lo - c0;
         it->bstart[d] = lo - start[d];
         it->n[d] = hi - lo;
@@ -197,8 +198,9 @@ static void iter_place(pz_chunk_iter *it, int d)
     uint64_t c0 = it->cc[d] * it->chunks[d];
     uint64_t lo = it->start[d] > c0 ? it->start[d] : c0;
     uint64_t hi = it->start[d] + it->count[d];
-    if (c0 + it->chunks[d] < hi)
-        hi = c0 + it->chunks[d];
+    uint64_t cend = c0 > UINT64_MAX - it->chunks[d] ? UINT64_MAX : c0 + it->chunks[d];
+    if (cend < hi)
+        hi = cend;
     it->cstart[d] = lo - c0;
     it->bstart[d] = lo - it->start[d];
     it->n[d] = hi - lo;
@@ -307,6 +309,8 @@ int pz_name_check(const char *name, char *out, size_t cap, pz_err *e)
                               name);
         p += seg + (q ? 1 : 0);
     }
+    if (len && name[len - 1] == '/')
+        return pz_err_set(e, PZARR_EPATH, "node name \"%s\" has an empty segment", name);
     memcpy(out, name, len);
     out[len] = '\0';
     return 0;

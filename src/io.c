@@ -205,6 +205,10 @@ static int read_batch_part(int n, const char *const *paths, MPI_Info info,
         MPI_File_set_errhandler(fh[i], MPI_ERRORS_RETURN);
         MPI_Offset size = 0;
         MPI_File_get_size(fh[i], &size);
+        if ((size < 0 || size > INT_MAX) && pz_io_is_dir(paths[i])) {
+            rc = pz_err_set(e, PZARR_EIO, "%s is a directory, not a chunk file", paths[i]);
+            break;
+        }
         if (size < 0 || size > INT_MAX) {
             rc = pz_err_set(e, PZARR_ECORRUPT, "%s: chunk file of %lld bytes exceeds 2 GiB",
                             paths[i], (long long)size);

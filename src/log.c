@@ -126,8 +126,10 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
         p->box = l->ncoords;
         p->src = a->s->rank;
         p->owner = pz_owner_of(&a->om, it.cc);
-        memcpy(l->coords + l->ncoords, it.cstart, (size_t)nd * sizeof(uint64_t));
-        memcpy(l->coords + l->ncoords + nd, it.n, (size_t)nd * sizeof(uint64_t));
+        if (nd > 0) {
+            memcpy(l->coords + l->ncoords, it.cstart, (size_t)nd * sizeof(uint64_t));
+            memcpy(l->coords + l->ncoords + nd, it.n, (size_t)nd * sizeof(uint64_t));
+        }
         l->ncoords += 2 * (size_t)nd;
         pz_copy_box(nd, a->m.itemsize, it.n, buf, count, it.bstart, dst, it.n, zero);
         seg->size += p->nbytes;

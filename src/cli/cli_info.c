@@ -130,6 +130,19 @@ static const cJSON *jget(const cJSON *o, const char *k)
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
+/* The v3 sharding_indexed codec of the document, or NULL. */
+static const cJSON *sharding_codec(const cJSON *doc)
+{
+    const cJSON *codecs = jget(doc, "codecs");
+    for (const cJSON *c = cJSON_IsArray(codecs) ? codecs->child : NULL; c;
+         c = c->next) {
+        const cJSON *n = jget(c, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, "sharding_indexed") == 0)
+            return c;
+    }
+    return NULL;
+}
+
 /* How stored objects are named, from the metadata document. */
 static bool keyenc_from(const cJSON *doc, const pzarr_array_info *in,
                         keyenc *k)
@@ -152,12 +165,7 @@ static bool keyenc_from(const cJSON *doc, const pzarr_array_info *in,
         const cJSON *grid = jget(jget(doc, "chunk_grid"), "configuration");
         if (!json_dims(jget(grid, "chunk_shape"), in->ndim, k->shape))
             return false;
-        for (const cJSON *c = jget(doc, "codecs") ? jget(doc, "codecs")->child : NULL;
-             c; c = c->next) {
-            const cJSON *n = jget(c, "name");
-            k->sharded |= cJSON_IsString(n) &&
-                          strcmp(n->valuestring, "sharding_indexed") == 0;
-        }
+        k->sharded = sharding_codec(doc) != NULL;
     }
     for (int d = 0; d < in->ndim; d++)
         k->grid[d] = in->shape[d] / k->shape[d] + (in->shape[d] % k->shape[d] != 0);
@@ -240,11 +248,6 @@ static void print_counts(const char *path, const cJSON *doc,
         total *= k.grid[d];
         logical *= in->shape[d];
     }
-    if (k.sharded) {
-        text t = {.n = 0};
-        text_dims(&t, k.ndim, k.shape);
-        printf(FIELD "%s\n", "shards:", t.s);
-    }
     store_count sc = {0, 0};
     walk(&k, path, "", 0, &sc);
     char b1[32], b2[32];
@@ -260,13 +263,9 @@ static void print_counts(const char *path, const cJSON *doc,
         printf(FIELD "-\n", "ratio:");
 }
 
-static void print_array(const char *path, const cJSON *doc,
-                        const pzarr_array_info *in, const char *attrs)
+static void print_layout(const cJSON *doc, const pzarr_array_info *in)
 {
     text t = {.n = 0};
-    printf(FIELD "%s\n", "path:", path);
-    printf(FIELD "array\n", "node type:");
-    printf(FIELD "%d\n", "zarr format:", in->zarr_format);
     const cJSON *v2dt = jget(doc, "dtype");
     if (in->zarr_format == 2 && cJSON_IsString(v2dt))
         printf(FIELD "%s (%s)\n", "data type:", cli_dtype_name(in->dtype),
@@ -276,16 +275,40 @@ static void print_array(const char *path, const cJSON *doc,
     text_dims(&t, in->ndim, in->shape);
     printf(FIELD "%s\n", "shape:", t.s);
     t.n = 0;
-    text_dims(&t, in->ndim, in->chunks);
+    keyenc k;
+    const cJSON *shard = sharding_codec(doc);
+    uint64_t inner[PZARR_MAX_NDIM];
+    const cJSON *cfg = jget(shard, "configuration");
+    bool sharded = shard && keyenc_from(doc, in, &k) &&
+                   json_dims(jget(cfg, "chunk_shape"), in->ndim, inner);
+    t.n = 0;
+    text_dims(&t, in->ndim, sharded ? inner : in->chunks);
     printf(FIELD "%s\n", "chunks:", t.s);
+    if (sharded) {
+        t.n = 0;
+        text_dims(&t, in->ndim, k.shape);
+        printf(FIELD "%s\n", "shards:", t.s);
+        t.n = 0;
+        text_dims(&t, in->ndim, k.grid);
+        uint64_t total = 1;
+        for (int d = 0; d < in->ndim; d++)
+            total *= k.grid[d];
+        printf(FIELD "%s = %" PRIu64 " shards\n", "shard grid:", t.s, total);
+        return;
+    }
     uint64_t grid[PZARR_MAX_NDIM];
     for (int d = 0; d < in->ndim; d++)
         grid[d] = in->shape[d] / in->chunks[d] + (in->shape[d] % in->chunks[d] != 0);
     t.n = 0;
     text_dims(&t, in->ndim, grid);
     printf(FIELD "%s = %" PRIu64 " chunks\n", "chunk grid:", t.s, in->nchunks);
-    t.n = 0;
-    if (in->zarr_format == 2) {
+}
+
+/* The codec chain; v2 filters and compressor read as one chain. */
+static void print_codecs(const cJSON *doc, int zarr_format)
+{
+    text t = {.n = 0};
+    if (zarr_format == 2) {
         const cJSON *filters = jget(doc, "filters");
         if (cJSON_IsArray(filters) && filters->child) {
             describe_chain(&t, filters);
@@ -302,7 +325,17 @@ static void print_array(const char *path, const cJSON *doc,
         describe_chain(&t, jget(doc, "codecs"));
     }
     printf(FIELD "%s\n", "codecs:", t.s);
-    t.n = 0;
+}
+
+static void print_array(const char *path, const cJSON *doc,
+                        const pzarr_array_info *in, const char *attrs)
+{
+    text t = {.n = 0};
+    printf(FIELD "%s\n", "path:", path);
+    printf(FIELD "array\n", "node type:");
+    printf(FIELD "%d\n", "zarr format:", in->zarr_format);
+    print_layout(doc, in);
+    print_codecs(doc, in->zarr_format);
     text_json(&t, jget(doc, "fill_value"));
     printf(FIELD "%s\n", "fill value:", t.s);
     const cJSON *names = jget(doc, "dimension_names");
@@ -380,7 +413,9 @@ static void node_summary(cli *c, pzarr_store *s, const char *name,
         if (st)
             e = PZARR_EIO;
     }
-    if (e) {
+    if (e == PZARR_EUNSUPPORTED) {
+        text_add(t, "array (unsupported: %s)", c->msg);
+    } else if (e) {
         text_add(t, "array (error: %s)", c->msg);
         ++*errors;
     } else {

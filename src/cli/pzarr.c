@@ -23,7 +23,8 @@ static const cli_command cli_commands[] = {
      "Describes the array or group whose directory is PATH: format, data\n"
      "type, shape, chunks, codecs, fill value, chunks stored, stored and\n"
      "logical bytes, compression ratio and attributes. For a group, lists\n"
-     "its children.\n"},
+     "its children.\n"
+     "  --json      print the array's metadata document instead\n"},
     {"ls", cli_cmd_ls, "pzarr ls PATH",
      "Prints the hierarchy under PATH as a tree; arrays show their data\n"
      "type, shape and chunks.\n"},
@@ -60,7 +61,9 @@ static const cli_command cli_commands[] = {
      "Writes raw bytes (C order, native byte order) into a region. The input\n"
      "must hold exactly the region's bytes; nothing is written otherwise.\n"
      "  --region R  as for get\n"
-     "  -i FILE     input file, or - for standard input\n"
+     "  -i FILE     input file, or - for standard input (under mpiexec,\n"
+     "              rank 0 reads it and sends each rank its slab; mpiexec\n"
+     "              may refuse a large piped input: prefer -i FILE)\n"
      "  -q          no progress bar\n"},
 };
 
