@@ -199,8 +199,12 @@ typedef struct pzarr_array_info {
     pzarr_dtype dtype;
     size_t itemsize;
     uint64_t shape[PZARR_MAX_NDIM];
-    uint64_t chunks[PZARR_MAX_NDIM];     /* the chunks that hold data */
-    uint64_t nchunks;                    /* chunks in the grid */
+    uint64_t chunks[PZARR_MAX_NDIM];     /* the chunk grid's chunks: the
+                                            shards of a sharded array */
+    uint64_t nchunks;                    /* chunks (files) in the grid */
+    int sharded;                         /* 1 for sharding_indexed */
+    uint64_t inner_chunks[PZARR_MAX_NDIM]; /* chunks inside a shard (equal to
+                                              chunks when not sharded) */
 } pzarr_array_info;
 
 /* Local. */

@@ -287,7 +287,9 @@ int pzarr_array_get_info(const pzarr_array *a, pzarr_array_info *info)
     for (int d = 0; d < a->m.ndim; d++) {
         info->shape[d] = a->m.shape[d];
         info->chunks[d] = a->m.chunks[d];
+        info->inner_chunks[d] = a->unit[d];
     }
+    info->sharded = a->m.shard.on;
     info->nchunks = pz_meta_nchunks(&a->m);
     return 0;
 }

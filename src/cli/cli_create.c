@@ -38,6 +38,8 @@ typedef struct create_args {
     bool big_endian;
     const char *attrs;
     const char *dim_names;
+    bool sharded;
+    uint64_t shard[PZARR_MAX_NDIM]; /* with --shard: the chunk grid's shape */
 } create_args;
 
 /* ------------------------------------------------------------ codecs */
@@ -344,6 +346,25 @@ static cJSON *v3_codecs(const create_args *a)
     return arr;
 }
 
+/* With --shard, the codecs above become the inner chunks' codecs of one
+ * sharding_indexed codec; its index is little endian with a crc32c, at the
+ * end of the shard (as zarr-python writes by default). */
+static cJSON *v3_sharding(const create_args *a)
+{
+    cJSON *cfg = cJSON_CreateObject();
+    cJSON_AddItemToObject(cfg, "chunk_shape", dims_json(a->ndim, a->chunks));
+    cJSON_AddItemToObject(cfg, "codecs", v3_codecs(a));
+    cJSON *ic = cJSON_CreateArray(), *bcfg = cJSON_CreateObject();
+    cJSON_AddStringToObject(bcfg, "endian", "little");
+    cJSON_AddItemToArray(ic, v3_codec("bytes", bcfg));
+    cJSON_AddItemToArray(ic, v3_codec("crc32c", NULL));
+    cJSON_AddItemToObject(cfg, "index_codecs", ic);
+    cJSON_AddStringToObject(cfg, "index_location", "end");
+    cJSON *arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, v3_codec("sharding_indexed", cfg));
+    return arr;
+}
+
 static cJSON *v3_document(const create_args *a, cJSON *fill)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -352,7 +373,8 @@ static cJSON *v3_document(const create_args *a, cJSON *fill)
     cJSON_AddItemToObject(doc, "shape", dims_json(a->ndim, a->shape));
     cJSON_AddStringToObject(doc, "data_type", cli_dtype_name(a->dtype));
     cJSON *grid_cfg = cJSON_CreateObject();
-    cJSON_AddItemToObject(grid_cfg, "chunk_shape", dims_json(a->ndim, a->chunks));
+    cJSON_AddItemToObject(grid_cfg, "chunk_shape",
+                          dims_json(a->ndim, a->sharded ? a->shard : a->chunks));
     cJSON *grid = v3_codec("regular", grid_cfg);
     cJSON_AddItemToObject(doc, "chunk_grid", grid);
     cJSON *key_cfg = cJSON_CreateObject();
@@ -360,7 +382,7 @@ static cJSON *v3_document(const create_args *a, cJSON *fill)
     cJSON_AddStringToObject(key_cfg, "separator", sep);
     cJSON_AddItemToObject(doc, "chunk_key_encoding", v3_codec("default", key_cfg));
     cJSON_AddItemToObject(doc, "fill_value", fill);
-    cJSON_AddItemToObject(doc, "codecs", v3_codecs(a));
+    cJSON_AddItemToObject(doc, "codecs", a->sharded ? v3_sharding(a) : v3_codecs(a));
     return doc;
 }
 
@@ -497,6 +519,25 @@ static int parse_shapes(cli *c, cli_opt *opts, int nopts, create_args *a)
     return CLI_OK;
 }
 
+static int parse_shard(cli *c, const char *v, create_args *a)
+{
+    if (!v)
+        return CLI_OK;
+    int n;
+    if (a->format != 3)
+        return cli_usage(c, "--shard needs --format 3 (sharding is a Zarr v3 codec)");
+    if (!cli_parse_u64_list(v, a->shard, &n) || n != a->ndim)
+        return cli_usage(c, "--shard '%s' must list %d integers, like --shape", v, a->ndim);
+    for (int d = 0; d < a->ndim; d++)
+        if (a->shard[d] == 0 || a->shard[d] % a->chunks[d] != 0)
+            return cli_usage(c, "--shard '%s': dimension %d (%llu) must be a positive "
+                             "multiple of the chunk size %llu", v, d,
+                             (unsigned long long)a->shard[d],
+                             (unsigned long long)a->chunks[d]);
+    a->sharded = true;
+    return CLI_OK;
+}
+
 static int parse_choice(cli *c, const char *opt, const char *v,
                         const char *one, const char *two, bool *is_two)
 {
@@ -531,6 +572,8 @@ static int parse_create(cli *c, cli_opt *o, int n, create_args *a)
                                ? cli_opt_get(o, n, "codec")->value : "zstd:3", a);
     if (!rc)
         rc = spec_check_format(c, a);
+    if (!rc)
+        rc = parse_shard(c, cli_opt_get(o, n, "shard")->value, a);
     bool dot = a->format == 2;
     const char *sep = cli_opt_get(o, n, "separator")->value;
     if (!rc)
@@ -605,7 +648,7 @@ int cli_cmd_create(cli *c, int argc, char **argv)
         {"order", 0, true, NULL, false},     {"separator", 0, true, NULL, false},
         {"endian", 0, true, NULL, false},    {"attrs", 0, true, NULL, false},
         {"dimension-names", 0, true, NULL, false},
-        {"print", 0, false, NULL, false},
+        {"print", 0, false, NULL, false},    {"shard", 0, true, NULL, false},
     };
     int n = (int)(sizeof opts / sizeof opts[0]);
     create_args a;

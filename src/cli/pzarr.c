@@ -46,6 +46,8 @@ static const cli_command cli_commands[] = {
      "  --order C|F         memory order of each chunk (default C)\n"
      "  --separator /|.     chunk key separator (default / for v3, . for v2)\n"
      "  --endian little|big byte order on disk (default little)\n"
+     "  --shard N,N,..      pack chunks into shards of this shape (v3\n"
+     "                      sharding_indexed; --chunks are the inner chunks)\n"
      "  --attrs JSON        attributes, a JSON object\n"
      "  --dimension-names A,B,..  names of the dimensions (v3)\n"
      "  --print             also print the metadata document\n"},
