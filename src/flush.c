@@ -96,7 +96,8 @@ static int build_outdirs(flush_ctx *c, pz_err *e)
         w[2] = p->nbytes;
         w[3] = p->addr;
         w[4] = (uint64_t)c->rank;
-        memcpy(w + 5, l->coords + p->box, 2 * (size_t)c->nd * sizeof(uint64_t));
+        if (c->nd > 0)
+            memcpy(w + 5, l->coords + p->box, 2 * (size_t)c->nd * sizeof(uint64_t));
     }
     pz_free(fill);
     if (MPI_Win_attach(a->win_data, c->outdir,
