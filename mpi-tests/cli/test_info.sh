@@ -74,6 +74,23 @@ has '^attributes: +\{"title": ?"demo"\}$' "group attributes"
 has '^  sub/$' "group lists its subgroup"
 has '^  x  array int8 v3 \[4\] chunks \[2\]$' "group lists its array"
 
+# sharded arrays and a hierarchy written by zarr-python 3 (zarrita.js fixtures)
+FIX=${PZARR_FIXTURES:-}/zarrita-js/v3/data.zarr
+if [ -d "$FIX" ]; then
+    ok pz info "$FIX/2d.chunked.ragged.compressed.sharded.i2"
+    has '^chunks: +\[1, 1\]$' "sharded: inner chunks"
+    has '^shards: +\[2, 2\]$' "sharded: shard shape"
+    has '^shard grid: +\[2, 2\] = 4 shards$' "sharded: shard grid"
+    has '^codecs: +sharding_indexed\(chunk_shape=\[1,1\], codecs=\[bytes\(endian=little\) gzip\(level=5\)\], index_codecs=\[bytes\(endian=little\) crc32c\], index_location=end\)$' "sharded: codecs"
+    has '^shards stored: +4 of 4$' "sharded: shards stored"
+    ok pz info "$FIX/1d.chunked.filled.compressed.sharded.i2" && has '^shards stored: +1 of 2$' "sharded: absent shard"
+    printf '\001\000\002\000\003\000\004\000\005\000\006\000\007\000\010\000\011\000' >sharded.want
+    ok pz get "$FIX/2d.chunked.ragged.compressed.sharded.i2" -o sharded.got && same sharded.want sharded.got "sharded fixture values"
+    ok pz info "$FIX/3d.chunked.mixed.i2.F" && has '^codecs: +transpose\(order=\[2,1,0\]\) bytes\(endian=little\) blosc\(' "fixture F order codecs"
+    ok pz ls "$FIX" && has '1d.chunked.string.vlen  array \(unsupported: ' "ls marks unsupported arrays"
+    ok pz info "$FIX" && has '^  consolidated/$' "info of the fixture root lists its groups"
+fi
+
 # only rank 0 prints
 ok mpz 2 info a3
 CHECKS=$((CHECKS + 1))

@@ -53,6 +53,20 @@ for n in 1 2 3; do
 done
 unset PZARR_CLI_BLOCK_BYTES
 
+# blocks smaller than a row (split along the last axis) and than an element
+np gen int16 $((4 * 3 * 5)) small.bin 14
+for bytes in 6 1; do
+    a=sub-$bytes
+    ok pz create $a --dtype int16 --shape 4,3,5 --chunks 3,2,2 --codec gzip:1
+    ok env PZARR_CLI_BLOCK_BYTES=$bytes timeout 120 "$MPIEXEC" $NPFLAG 3 "$PZARR" put $a -i small.bin
+    ok pz get $a -o got && same small.bin got "blocks of $bytes bytes: put under 3 ranks"
+    np slice small.bin int16 4,3,5 "1:4,1:3,1:4" want
+    ok env PZARR_CLI_BLOCK_BYTES=$bytes timeout 120 "$MPIEXEC" $NPFLAG 2 "$PZARR" get $a --region 1:4,1:3,1:4 -o got &&
+        same want got "blocks of $bytes bytes: get --region under 2 ranks"
+    ok_to got env PZARR_CLI_BLOCK_BYTES=$bytes timeout 120 "$MPIEXEC" $NPFLAG 3 "$PZARR" get $a --region 1:4,1:3,1:4 &&
+        same want got "blocks of $bytes bytes: get --region to stdout under 3 ranks"
+done
+
 # more ranks than rows: some ranks have no data
 ok pz create few --dtype uint32 --shape 2,50 --chunks 1,16
 np gen uint32 100 few.in 13
