@@ -181,6 +181,7 @@ size_t cli_dtype_size(pzarr_dtype t);
 
 int cli_cmd_create(cli *c, int argc, char **argv);
 int cli_cmd_get(cli *c, int argc, char **argv);
+int cli_cmd_clean(cli *c, int argc, char **argv);
 int cli_cmd_put(cli *c, int argc, char **argv);
 int cli_cmd_info(cli *c, int argc, char **argv);
 int cli_cmd_ls(cli *c, int argc, char **argv);

@@ -59,6 +59,11 @@ static const cli_command cli_commands[] = {
      "              indices count from the end. Default: the whole array.\n"
      "  -o FILE     output file; under mpiexec every rank writes its slab\n"
      "  -q          no progress bar\n"},
+    {"clean", cli_cmd_clean, "pzarr clean PATH [-q]",
+     "Removes the temporary files (*.pzarr-tmp*) that a killed writer left\n"
+     "under PATH. Readers ignore them; the next flush of the same chunk or\n"
+     "shard also removes its own. Safe while no job writes to PATH.\n"
+     "  -q          print nothing\n"},
     {"put", cli_cmd_put, "pzarr put PATH [--region R] -i FILE|- [-q]",
      "Writes raw bytes (C order, native byte order) into a region. The input\n"
      "must hold exactly the region's bytes; nothing is written otherwise.\n"
