@@ -14,6 +14,8 @@
 
 #include <float.h>
 #include <inttypes.h>
+#include <errno.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,10 +376,38 @@ static void int_range(pzarr_dtype t, int64_t *lo, int64_t *hi)
     }
 }
 
+/* An integer fill given as exact text (past 2^53, int64 and uint64). */
+static int parse_exact_int_fill(const char *text, pzarr_dtype t, unsigned char *out,
+                                pz_err *e)
+{
+    const char *name = pzarr_dtype_name(t);
+    char *end = NULL;
+    errno = 0;
+    uint64_t bits;
+    if (t == PZARR_UINT64 && text[0] != '-') {
+        bits = strtoull(text, &end, 10);
+    } else if (t == PZARR_INT64) {
+        bits = (uint64_t)strtoll(text, &end, 10);
+    } else {
+        return pz_err_set(e, PZARR_EMETA, "\"fill_value\" %.40s is out of range for %s",
+                          text, name);
+    }
+    if (errno == ERANGE)
+        return pz_err_set(e, PZARR_EMETA, "\"fill_value\" %.40s is out of range for %s",
+                          text, name);
+    if (!end || *end != '\0')
+        return pz_err_set(e, PZARR_EMETA, "\"fill_value\" %.40s must be an integer for %s",
+                          text, name);
+    store_bits(out, 8, bits);
+    return 0;
+}
+
 static int parse_int_fill(const cJSON *v, pzarr_dtype t, unsigned char *out,
                           pz_err *e)
 {
     const char *name = pzarr_dtype_name(t);
+    if (cJSON_IsRaw(v))
+        return parse_exact_int_fill(v->valuestring, t, out, e);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
         return pz_err_set(e, PZARR_EMETA,
                           "\"fill_value\" must be an integer for %s", name);
@@ -443,6 +473,13 @@ int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
     size_t size = pzarr_dtype_size(t);
     if (size == 0)
         return pz_err_set(e, PZARR_EINVAL, "fill value of an unknown type");
+    cJSON num; /* exact integer text kept for int64/uint64 only */
+    if (cJSON_IsRaw(v) && t != PZARR_INT64 && t != PZARR_UINT64) {
+        memset(&num, 0, sizeof num);
+        num.type = cJSON_Number;
+        num.valuedouble = strtod(v->valuestring, NULL);
+        v = &num;
+    }
     if (!v || cJSON_IsNull(v)) {
         if (zarr_format == 3)
             return pz_err_set(e, PZARR_EMETA,
@@ -1073,6 +1110,65 @@ static int parse_root(int want, cJSON *root, const char *attrs_doc,
     return parse_v2(root, attrs_doc, attrs_len, m, e);
 }
 
+/*
+ * The text of the number that is the value of the top-level member `key`
+ * (cJSON keeps numbers only as doubles, which lose int64 digits).
+ */
+static bool raw_top_number(const char *doc, size_t len, const char *key, char *out,
+                           size_t cap)
+{
+    size_t klen = strlen(key);
+    int depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = doc[i];
+        if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            depth--;
+        } else if (ch == '"') {
+            size_t j = i + 1;
+            while (j < len && doc[j] != '"')
+                j += doc[j] == '\\' ? 2 : 1;
+            if (j >= len)
+                return false;
+            bool hit = depth == 1 && j - i - 1 == klen && memcmp(doc + i + 1, key, klen) == 0;
+            i = j;
+            size_t k = j + 1;
+            while (hit && k < len && is_json_space(doc[k]))
+                k++;
+            if (!hit || k >= len || doc[k] != ':')
+                continue;
+            k++;
+            while (k < len && is_json_space(doc[k]))
+                k++;
+            size_t s0 = k;
+            while (k < len && (isdigit((unsigned char)doc[k]) || strchr("+-.eE", doc[k])))
+                k++;
+            if (k == s0 || k - s0 >= cap)
+                return false;
+            memcpy(out, doc + s0, k - s0);
+            out[k - s0] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A 64-bit integer fill value past 2^53 is kept as its exact text. */
+static void keep_exact_fill(cJSON *root, const char *doc, size_t len)
+{
+    cJSON *f = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "fill_value")
+                                    : NULL;
+    char text[64];
+    if (!cJSON_IsNumber(f) || fabs(f->valuedouble) <= JSON_INT_MAX ||
+        !raw_top_number(doc, len, "fill_value", text, sizeof text) ||
+        text[strspn(text, "-0123456789")] != '\0')
+        return;
+    cJSON *raw = cJSON_CreateRaw(text);
+    if (raw)
+        cJSON_ReplaceItemInObjectCaseSensitive(root, "fill_value", raw);
+}
+
 static int parse_any(int want, const char *doc, size_t len,
                      const char *attrs_doc, size_t attrs_len, pz_meta *m,
                      pz_err *e)
@@ -1084,6 +1180,7 @@ static int parse_any(int want, const char *doc, size_t len,
     if (!doc)
         return pz_err_set(e, PZARR_EINVAL, "no metadata document");
     PZ_TRY(json_parse(doc, len, "", &root, e));
+    keep_exact_fill(root, doc, len);
     int rc = parse_root(want, root, attrs_doc, attrs_len, m, e);
     cJSON_Delete(root);
     if (rc != 0)

@@ -54,7 +54,7 @@ ok pz create t3 --dtype uint8 --shape 6,6,6 --chunks 3,3,3 --order F --codec gzi
 np gen uint8 216 t3.in 3
 ok pz put t3 -i t3.in
 ok pz info t3
-has '^codecs: +transpose\(order=\[2,1,0\]\) bytes\(endian=little\) gzip\(level=2\) crc32c$' "v3 transpose chain"
+has '^codecs: +transpose\(order=\[2,1,0\]\) bytes gzip\(level=2\) crc32c$' "v3 transpose chain (uint8: no endian)"
 has '^chunks stored: +8 of 8$' "dot-separated keys counted"
 
 # 0-d

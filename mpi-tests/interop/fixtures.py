@@ -10,6 +10,7 @@ Arrays listed as MAY_BE_UNSUPPORTED pass either way: with the documented
 values or with a clean "unsupported" error.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -174,8 +175,8 @@ def check_store(rep, pz, root, table, meta_name):
         if meta_name in filenames and dirpath != root:
             rel = os.path.relpath(dirpath, root)
             with open(os.path.join(dirpath, meta_name)) as f:
-                doc = f.read()
-            if meta_name == ".zarray" or '"node_type": "array"' in doc or '"node_type":"array"' in doc:
+                doc = json.load(f)
+            if meta_name == ".zarray" or doc.get("node_type") == "array":
                 present.add(rel)
     for name in sorted(present - set(table)):
         rep.fail(name, f"fixture array {name} has no expectation in fixtures.py")
@@ -198,8 +199,29 @@ def main():
         print(f"fixtures not found at {base}: skipping")
         print("interop: 0 passed, 0 failed, 1 skipped")
         sys.exit(77)  # SKIP_RETURN_CODE of the ctest
+    before = snapshot(base)
     check_store(rep, pz, os.path.join(base, "v2", "data.zarr"), V2, ".zarray")
     check_store(rep, pz, os.path.join(base, "v3", "data.zarr"), V3, "zarr.json")
+    # `pzarr info` on every array and `pzarr ls` on both stores: no crash;
+    # success for every supported array.
+    for ver, table in (("v2", V2), ("v3", V3)):
+        root = os.path.join(base, ver, "data.zarr")
+        for name, spec in sorted(table.items()):
+            r = pz.run(["info", os.path.join(root, name)])
+            lab = f"info {ver}/{name}"
+            if r.crashed:
+                rep.fail(lab, "crashed: " + r.why())
+            elif r.rc != 0 and spec != UNSUPPORTED and not (isinstance(spec, tuple) and spec[0] == MAYBE):
+                rep.fail(lab, r.why())
+            else:
+                rep.ok(lab)
+        # ls may exit non-zero because some nodes are unsupported; it must not
+        # crash and must list every array by name.
+        r = pz.run(["ls", root])
+        listing = r.out.decode("utf-8", "replace")
+        missing = [n for n in table if os.path.basename(n) not in listing]
+        rep.check(f"ls {ver} (exit {r.rc})", "crashed: " + r.why() if r.crashed else
+                  (f"arrays missing from the listing: {missing[:5]}" if missing else None))
     # Groups are not arrays: a clean error, no crash.
     for g in ("v2/data.zarr/my group with spaces", "v3/data.zarr/my group with spaces", "v3/data.zarr"):
         r = pz.get(os.path.join(base, g))
@@ -209,7 +231,20 @@ def main():
             rep.fail(f"group {g}", f"`{r.cmd()}` succeeded on a group")
         else:
             rep.ok(f"group {g} -> {r.err.strip().splitlines()[-1][:160] if r.err.strip() else 'exit ' + str(r.rc)}")
+    after = snapshot(base)
+    changed = sorted(set(before.items()) ^ set(after.items()))
+    rep.check("fixtures unchanged (read in place only)",
+              f"files changed or added: {[p for p, _ in changed][:5]}" if changed else None)
     rep.finish()
+
+
+def snapshot(base):
+    out = {}
+    for d, dirs, files in os.walk(base):
+        for f in files + dirs:
+            st = os.lstat(os.path.join(d, f))
+            out[os.path.join(d, f)] = (st.st_size, st.st_mtime_ns)
+    return out
 
 
 if __name__ == "__main__":

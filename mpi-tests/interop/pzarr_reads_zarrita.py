@@ -15,7 +15,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from interop_common import (Pzarr, Report, all_chunk_coords, chunk_grid, chunk_sel,  # noqa: E402
+from interop_common import (GEOMETRIES, Pzarr, Report, all_chunk_coords, blosc_compressed_chunks,  # noqa: E402
+                            chunk_files, chunk_grid, chunk_sel,
                             compare, fresh_dir, full_sel, make_data, native, parse_args,
                             random_box, region_arg, run_node, seed_of, v3_name)
 
@@ -55,9 +56,6 @@ CHAINS = {
 }
 
 DTYPES = ["<f8", "<i4", "<u2", "<f4", "|i1", "|b1", "<i8", "<u8", "|u1", "<i2", "<u4"]
-GEOMETRIES = [((23, 17), (5, 4)), ((7, 9, 5), (3, 4, 2)), ((12, 8), (4, 8)),
-              ((101,), (10,)), ((3, 4, 5, 6), (2, 3, 2, 4))]
-
 
 def fill_for(dt, i):
     k = np.dtype(dt).kind
@@ -163,6 +161,7 @@ def main():
     with open(mpath, "w") as fh:
         json.dump(manifest, fh, indent=1)
     results = run_node(args.node, args.node_prefix, "zarrita_write.mjs", mpath, rep)
+    blosc_seen = {}
     for c, path, expected, never, rng in cases:
         label = c["name"]
         o = results.get(label)
@@ -173,6 +172,11 @@ def main():
             rep.fail(label + " [zarrita write]", o["msg"])
             continue
         meta = open(os.path.join(path, "zarr.json")).read().replace("\n", "").replace("  ", "")
+        if "blosc" in c["chain"]:
+            n, t = blosc_compressed_chunks(chunk_files(path))
+            seen = blosc_seen.setdefault(c["chain"], [0, 0])
+            seen[0] += n
+            seen[1] += t
         regions = [full_sel(c["shape"])] + [random_box(rng, c["shape"]) for _ in range(2)]
         if never:
             regions.append(chunk_sel(c["shape"], c["chunks"], never[0]))
@@ -185,6 +189,9 @@ def main():
                 continue
             msg = compare(expected[sel], r.out)
             rep.check(lab, None if msg is None else msg + f" | cmd: {r.cmd()} | zarr.json={meta}")
+    for key, (n, t) in sorted(blosc_seen.items()):
+        rep.check(f"coverage {key}: {n} of {t} chunks compressed",
+                  None if n else "no chunk of this blosc configuration was compressed")
     rep.finish()
 
 

@@ -338,8 +338,13 @@ static cJSON *v3_codecs(const create_args *a)
         cJSON_AddItemToObject(cfg, "order", cJSON_CreateIntArray(order, a->ndim));
         cJSON_AddItemToArray(arr, v3_codec("transpose", cfg));
     }
-    cJSON *cfg = cJSON_CreateObject();
-    cJSON_AddStringToObject(cfg, "endian", a->big_endian ? "big" : "little");
+    /* One-byte types have no byte order: zarr-python 3 writes no endian
+     * there, and zarrita.js would swap bools if told "big". */
+    cJSON *cfg = NULL;
+    if (a->itemsize > 1) {
+        cfg = cJSON_CreateObject();
+        cJSON_AddStringToObject(cfg, "endian", a->big_endian ? "big" : "little");
+    }
     cJSON_AddItemToArray(arr, v3_codec("bytes", cfg));
     for (int i = 0; i < a->ncodecs; i++)
         cJSON_AddItemToArray(arr, v3_bytes_codec(&a->codecs[i], a->itemsize));
