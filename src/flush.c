@@ -448,7 +448,7 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
         char tag[32];
         snprintf(tag, sizeof tag, "r%d", a->s->rank);
         if (rc == 0)
-            rc = pz_io_write_atomic(path, enc->data, enc->size, tag, a->s->info, e);
+            rc = pz_io_write_atomic(path, enc->data, enc->size, tag, a->s->chunk_info, e);
         if (rc == 0) {
             st->chunk_writes++;
             st->bytes_written += enc->size;

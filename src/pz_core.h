@@ -22,9 +22,10 @@ bool pz_io_exists(const char *path);
 /* Whether a directory entry is one of our temporary files. */
 bool pz_io_is_temp_name(const char *name);
 
-/* Reads a batch of chunk files with non-blocking MPI-IO: all opened, all
- * reads posted, then waited on together. present[i] is false for a missing
- * file. bufs[i] receives the bytes. */
+/* Reads a batch of chunk files, all issued before any is waited on: with
+ * an info, non-blocking MPI-IO (all opened, all reads posted, then waited
+ * on); with MPI_INFO_NULL, POSIX open + posix_fadvise(WILLNEED) for all,
+ * then pread. present[i] is false for a missing file. */
 int pz_io_read_batch(int n, const char *const *paths, MPI_Info info,
                      pz_buf *bufs, bool *present, pzarr_stats *st, pz_err *e);
 
@@ -64,7 +65,12 @@ struct pzarr_store {
     int rank, size;
     char *root;
     int flags;
-    MPI_Info info; /* MPI_INFO_NULL or our dup with hints */
+    MPI_Info info; /* our dup of the caller's hints, plus our own */
+    /* For chunk files: `info` when the caller gave hints (or
+     * PZARR_CHUNK_IO=mpiio), so they reach MPI-IO; else MPI_INFO_NULL, and
+     * small chunk files go through POSIX calls, much cheaper per file.
+     * Shards always use MPI-IO with `info`. */
+    MPI_Info chunk_info;
     int root_format; /* 2 or 3: format used for new groups; 0 when empty */
     pz_err err;
     pzarr_stats stats;

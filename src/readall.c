@@ -308,7 +308,7 @@ static int trim_chunk(pzarr_array *a, const uint64_t *cc, unsigned char *chunk, 
     pz_buf raw = {0};
     bool present = false;
     const char *p = path;
-    int rc = pz_io_read_batch(1, &p, a->s->info, &raw, &present, &a->s->stats, e);
+    int rc = pz_io_read_batch(1, &p, a->s->chunk_info, &raw, &present, &a->s->stats, e);
     if (rc == 0 && present)
         rc = pz_array_decode(a, key, &raw, chunk, e);
     if (rc == 0 && present) {

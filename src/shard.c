@@ -390,7 +390,7 @@ int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf
             rc = pz_array_chunk_path(a, cc, key, sizeof key, &paths[i], e);
         }
         if (rc == 0)
-            rc = pz_io_read_batch((int)n, (const char *const *)paths, a->s->info, bufs,
+            rc = pz_io_read_batch((int)n, (const char *const *)paths, a->s->chunk_info, bufs,
                                   present, &a->s->stats, e);
         for (size_t i = 0; paths && i < n; i++)
             pz_free(paths[i]);

@@ -251,6 +251,11 @@ int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
         flags |= PZARR_RDWR;
     s->flags = flags;
     make_info(info, &s->info);
+    const char *cio = getenv("PZARR_CHUNK_IO");
+    bool mpiio = info != MPI_INFO_NULL || (cio && strcmp(cio, "mpiio") == 0);
+    if (cio && strcmp(cio, "posix") == 0)
+        mpiio = false;
+    s->chunk_info = mpiio ? s->info : MPI_INFO_NULL;
     pz_err e;
     pz_err_clear(&e);
     if (!path || !path[0])
