@@ -259,6 +259,15 @@ static void chunk_fill(pzarr_array *a, unsigned char *chunk)
                 (uint64_t[PZ_MAX_NDIM]){0}, a->m.fill);
 }
 
+/* Whether a piece covers its whole unit (not only the part inside the array). */
+static bool whole_unit(const flush_ctx *c, const in_rec *r)
+{
+    for (int d = 0; d < c->nd; d++)
+        if (r->box[d] != 0 || r->box[c->nd + d] != c->a->unit[d])
+            return false;
+    return true;
+}
+
 /* A merged unit: a chunk file, or an encoded inner chunk kept for its shard. */
 static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
                       const unsigned char *chunk, pz_err *e)
@@ -339,6 +348,11 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
                 chunk_fill(a, chunk);
             }
             at++;
+        } else if ((size_t)from[k] == i1 - 1 && whole_unit(c, &c->recs[i1 - 1])) {
+            /* The aligned case: one piece is the whole chunk, as it will be
+             * stored; encode it where it lies. */
+            rc = store_unit(c, cc, unit, c->recs[i1 - 1].data, e);
+            continue;
         } else {
             chunk_fill(a, chunk);
             i0 = (size_t)from[k];
@@ -425,6 +439,15 @@ bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk)
     return true;
 }
 
+/* Whether encoding is the identity: native little-endian bytes, no
+ * transpose, no compression or checksum. */
+static bool identity_pipeline(const pz_meta *m)
+{
+    const pz_pipeline *p = &m->pipeline;
+    return p->n == 1 && p->c[0].id == PZ_CODEC_BYTES &&
+           (!p->c[0].u.bytes.big_endian || m->itemsize == 1);
+}
+
 int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
                          pz_buf *enc, pz_err *e)
 {
@@ -439,8 +462,14 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
     } else {
         pz_err inner;
         pz_err_clear(&inner);
-        rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype, chunk,
-                             enc, &inner);
+        const void *bytes = chunk;
+        size_t nbytes = a->chunk_bytes;
+        if (!identity_pipeline(&a->m)) {
+            rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype, chunk,
+                                 enc, &inner);
+            bytes = enc->data;
+            nbytes = enc->size;
+        }
         if (rc)
             pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);
         if (rc == 0)
@@ -448,10 +477,10 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
         char tag[32];
         snprintf(tag, sizeof tag, "r%d", a->s->rank);
         if (rc == 0)
-            rc = pz_io_write_atomic(path, enc->data, enc->size, tag, a->s->chunk_info, e);
+            rc = pz_io_write_atomic(path, bytes, nbytes, tag, a->s->chunk_info, e);
         if (rc == 0) {
             st->chunk_writes++;
-            st->bytes_written += enc->size;
+            st->bytes_written += nbytes;
         }
     }
     pz_free(path);
