@@ -1074,10 +1074,10 @@ static void test_fill(void **st)
 
 /* ---------------------------------------------------------- corruption */
 
-enum corruption { BAD_CRC, PAST_END, OVERLAP, SHORT_FILE, SHORT_DATA };
+enum corruption { BAD_CRC, PAST_END, OVERLAP, SHORT_FILE, SHORT_DATA, BAD_INNER };
 static const char *const CORRUPTION[] = {"bad crc32c", "entry past the end",
                                          "overlapping entries", "file shorter than the index",
-                                         "data truncated"};
+                                         "data truncated", "inner chunk not zstd"};
 
 /* Rank 0: writes a corrupted copy of the shard file `orig`. */
 static int corrupt(const char *p, const layout *l, const unsigned char *orig, size_t size,
@@ -1108,8 +1108,10 @@ static int corrupt(const char *p, const layout *l, const unsigned char *orig, si
         out = index_bytes(l) - 1;
         if (!l->at_start)
             memmove(f, f + ix, out); /* what is left is most of the index */
-    } else {
+    } else if (how == SHORT_DATA) {
         out = size - 3;
+    } else {
+        memset(f + e[2 * 2], 0, 4); /* the zstd magic number of inner chunk 2 */
     }
     if (rc == 0)
         rc = t_spit(p, f, out);
@@ -1124,7 +1126,8 @@ static int has_key(const char *msg, const char *key)
 }
 
 /*
- * A corrupt shard index gives PZARR_ECORRUPT naming the shard key: the
+ * A corrupt shard index (or an inner chunk that is not what its codec
+ * says) gives PZARR_ECORRUPT naming the shard key: the
  * same code and message on every rank for pzarr_array_read_all (whether
  * every rank or one rank asks for the shard), and on the reading rank for
  * pzarr_array_read. The intact shard still reads. A partial write into the
@@ -1153,8 +1156,10 @@ static void test_corrupt_index(void **st)
         size_t size;
         unsigned char *orig = t_slurp(p, &size);
         T_ASSERT_ALL(orig != NULL);
-        for (int how = cfg ? PAST_END : BAD_CRC; how <= (cfg ? SHORT_DATA : SHORT_FILE);
-             how++) {
+        static const int cases[2][5] = {{BAD_CRC, PAST_END, OVERLAP, SHORT_FILE, BAD_INNER},
+                                        {PAST_END, OVERLAP, SHORT_FILE, SHORT_DATA, -1}};
+        for (int ci = 0; ci < 5 && cases[cfg][ci] >= 0; ci++) {
+            int how = cases[cfg][ci];
             int rc = T_rank == 0 ? corrupt(p, &l, orig, size, how) : 0;
             T_ASSERT_ALL(rc == 0);
             uint64_t z[2] = {0, 0}, full[2] = {R, C}, none[2] = {0, 0};
@@ -1180,7 +1185,7 @@ static void test_corrupt_index(void **st)
             /* A local read by the last rank only. */
             int ok = 1;
             if (last) {
-                uint64_t st2[2] = {13, 5}, c2[2] = {1, 1};
+                uint64_t st2[2] = {13, 1}, c2[2] = {1, 1}; /* inner chunk 2 */
                 rc = pzarr_array_read(a, st2, c2, buf);
                 ok = rc == PZARR_ECORRUPT && has_key(pzarr_array_errmsg(a), "c/1/0");
                 if (!ok)

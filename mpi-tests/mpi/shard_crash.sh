@@ -58,21 +58,20 @@ base=0
 for ((it = 1; it <= ITER; it++)); do
     ((SECONDS - start > BUDGET)) && break
     base=$((it * 100000))
-    "$MPIEXEC" -n 2 "$BIN" writer "$ARR" "$base" >"$WORK/writer.log" 2>&1 &
+    # A fresh log per run: the child truncates its log only after the fork,
+    # so a reused log could show the previous run's "ready".
+    log=$WORK/writer.$it.log
+    rm -f "$WORK/writer.$((it - 1)).log"
+    "$MPIEXEC" -n 2 "$BIN" writer "$ARR" "$base" >"$log" 2>&1 &
     mpid=$!
     # The random delay counts from the moment the writer has the array open
     # (MPI start-up alone can take longer than 0.5 s on a loaded machine).
     for ((w = 0; w < 400; w++)); do
-        grep -q '^ready' "$WORK/writer.log" 2>/dev/null && break
+        grep -q '^ready' "$log" 2>/dev/null && break
         kill -0 "$mpid" 2>/dev/null || break
         sleep 0.025
     done
-    if ! grep -q '^ready' "$WORK/writer.log"; then
-        wait "$mpid"
-        rc=$?
-        mpid=""
-        die "iteration $it: the writer did not start (exit status $rc): $(cat "$WORK/writer.log")"
-    fi
+    grep -q '^ready' "$log" || die "iteration $it: the writer did not start: $(cat "$log")"
     delay=$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", 0.05 + 0.45 * r / 32767 }')
     job="$mpid $(descendants "$mpid")"
     sleep "$delay"
@@ -99,7 +98,7 @@ for ((it = 1; it <= ITER; it++)); do
         die "iteration $it: writer processes $stray escaped the kill"
     fi
     kills=$((kills + 1))
-    flushed=$(grep -c '^flushed' "$WORK/writer.log")
+    flushed=$(grep -c '^flushed' "$log")
     gens=$((gens + flushed))
     out=$("$MPIEXEC" -n 1 "$BIN" check "$ARR" "$STATE" "$base" 2>&1) ||
         die "iteration $it (killed after ${delay}s): $out"
