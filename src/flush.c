@@ -472,12 +472,17 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
         }
         if (rc)
             pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);
-        if (rc == 0)
-            rc = pz_array_chunk_parent(a, path, e);
         char tag[32];
         snprintf(tag, sizeof tag, "r%d", a->s->rank);
+        /* Directories are made only when the first write finds none. */
         if (rc == 0)
             rc = pz_io_write_atomic(path, bytes, nbytes, tag, a->s->chunk_info, e);
+        if (rc == PZARR_ENOENT) {
+            pz_err_clear(e);
+            rc = pz_array_chunk_parent(a, path, e);
+            if (rc == 0)
+                rc = pz_io_write_atomic(path, bytes, nbytes, tag, a->s->chunk_info, e);
+        }
         if (rc == 0) {
             st->chunk_writes++;
             st->bytes_written += nbytes;

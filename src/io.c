@@ -132,8 +132,11 @@ static int write_file(const char *path, const void *data, size_t n,
     int rc = MPI_File_open(MPI_COMM_SELF, path,
                            MPI_MODE_WRONLY | MPI_MODE_CREATE, info, &fh);
     if (rc != MPI_SUCCESS) {
+        int cls = 0;
+        MPI_Error_class(rc, &cls);
         mpi_errmsg(rc, why, sizeof why);
-        return pz_err_set(e, PZARR_EIO, "cannot create %s: %s", path, why);
+        return pz_err_set(e, cls == MPI_ERR_NO_SUCH_FILE ? PZARR_ENOENT : PZARR_EIO,
+                          "cannot create %s: %s", path, why);
     }
     MPI_File_set_errhandler(fh, MPI_ERRORS_RETURN);
     const char *p = data;
@@ -161,7 +164,8 @@ static int write_file_posix(const char *path, const void *data, size_t n, pz_err
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     if (fd < 0)
-        return pz_err_set(e, PZARR_EIO, "cannot create %s: %s", path, strerror(errno));
+        return pz_err_set(e, errno == ENOENT ? PZARR_ENOENT : PZARR_EIO,
+                          "cannot create %s: %s", path, strerror(errno));
     const char *p = data;
     size_t done = 0;
     while (done < n) {

@@ -11,7 +11,8 @@
 /* Whole small files (metadata), POSIX. Missing file: PZARR_ENOENT. */
 int pz_io_read_file(const char *path, pz_buf *out, pz_err *e);
 /* Writes beside the target, then renames over it: readers never see a torn
- * file. tag makes the temporary name unique per writer. */
+ * file. tag makes the temporary name unique per writer. A missing parent
+ * directory is PZARR_ENOENT (the caller creates it and tries again). */
 int pz_io_write_atomic(const char *path, const void *data, size_t n,
                        const char *tag, MPI_Info info, pz_err *e);
 int pz_io_mkdirs(const char *path, pz_err *e);

@@ -1,0 +1,266 @@
+/* The smallchunks and open patterns. */
+#include "pzb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ smallchunks */
+
+typedef struct small_case {
+    uint64_t n, chunk, nchunks;
+    char label[24];
+} small_case;
+
+static bench_ctx *self_ctx(const bench_ctx *c)
+{
+    bench_ctx *s = malloc(sizeof *s);
+    if (!s)
+        bench_die(c, "out of memory");
+    *s = *c;
+    s->comm = MPI_COMM_SELF;
+    return s;
+}
+
+static void small_write(bench_ctx *c, const small_case *k, double *samples)
+{
+    char meta[2048], path[BENCH_PATH_MAX];
+    pzb_meta(c, 1, &k->n, &k->chunk, meta, sizeof meta);
+    bench_box b = {.ndim = 1};
+    b.start[0] = k->n * (uint64_t)c->rank / (uint64_t)c->size;
+    b.count[0] = k->n * (uint64_t)(c->rank + 1) / (uint64_t)c->size - b.start[0];
+    double *buf = pzb_alloc(c, b.count[0]);
+    bench_fill(c->o.data, &k->n, &b, buf);
+    bench_path(c, path, "small.zarr");
+    pzb_times t;
+    pzarr_stats st;
+    pzb_write(c, path, meta, NULL, &b, buf, &t, &st);
+    samples[0] = bench_max(c->comm, t.total);
+    bench_path(c, path, "small.raw");
+    samples[1] = bench_max(c->comm, bench_raw_once(c, path, 1, 1, &k->n, &b, buf));
+    free(buf);
+}
+
+enum small_kind { SM_PZ_ONE, SM_PZ_EACH, SM_PZ_ALL, SM_RAW_ONE, SM_RAW_EACH, SM_KINDS };
+
+static const char *const small_names[SM_KINDS] = {
+    "pzarr open+read, 1 rank",     "pzarr open+read, every rank", "pzarr read_all, every rank",
+    "raw MPI-IO read, 1 rank",     "raw MPI-IO read, every rank"};
+
+/* Open, read the whole array, close; on `cx`'s communicator. */
+static double small_read(bench_ctx *cx, const small_case *k, int kind, double *buf)
+{
+    char path[BENCH_PATH_MAX];
+    bench_box whole = {.ndim = 1, .start = {0}, .count = {k->n}};
+    if (kind == SM_RAW_ONE || kind == SM_RAW_EACH) {
+        bench_path(cx, path, "small.raw");
+        return bench_raw_once(cx, path, 0, 1, &k->n, &whole, buf);
+    }
+    bench_path(cx, path, "small.zarr");
+    pzarr_store *s;
+    pzarr_array *a;
+    MPI_Barrier(cx->comm);
+    double t0 = MPI_Wtime();
+    pzb_open(cx, path, &s, &a);
+    pzb_read(cx, a, &whole, buf, kind == SM_PZ_ALL);
+    pzb_close(cx, s, a);
+    return MPI_Wtime() - t0;
+}
+
+static double small_sample(bench_ctx *c, bench_ctx *self, const small_case *k, int kind,
+                           double *buf, int verify)
+{
+    double t = 0;
+    int one = kind == SM_PZ_ONE || kind == SM_RAW_ONE;
+    if (one) {
+        pzb_idle_barrier(c);
+        if (c->rank == 0)
+            t = small_read(self, k, kind, buf);
+        pzb_idle_barrier(c);
+        MPI_Bcast(&t, 1, MPI_DOUBLE, 0, c->comm);
+    } else {
+        t = bench_max(c->comm, small_read(c, k, kind, buf));
+    }
+    if (verify) {
+        bench_box whole = {.ndim = 1, .start = {0}, .count = {k->n}};
+        long bad = !one || c->rank == 0 ? bench_check(c->o.data, &k->n, &whole, buf) : 0;
+        char key[96];
+        snprintf(key, sizeof key, "verify %s: %s", k->label, small_names[kind]);
+        pzb_verify(c, key, bad);
+    }
+    return t;
+}
+
+static void small_run(bench_ctx *c, const small_case *k)
+{
+    double w[2];
+    bench_progress(c, "smallchunks %s: writing", k->label);
+    small_write(c, k, w);
+    char name[96];
+    double bytes = (double)k->n * 8;
+    snprintf(name, sizeof name, "%s: raw MPI-IO write", k->label);
+    int wref = bench_add_row(c, name, &w[1], 1, bytes, 0, -1);
+    snprintf(name, sizeof name, "%s: pzarr write+flush", k->label);
+    bench_add_row(c, name, &w[0], 1, bytes, (double)k->nchunks, wref);
+
+    bench_ctx *self = self_ctx(c);
+    double *buf = pzb_alloc(c, k->n);
+    double *t = calloc((size_t)c->o.reps * SM_KINDS, sizeof *t);
+    if (!t)
+        bench_die(c, "out of memory");
+    for (int rep = 0; rep < c->o.reps; rep++)
+        for (int kind = 0; kind < SM_KINDS; kind++) {
+            bench_progress(c, "smallchunks %s: sample %d/%d: %s", k->label, rep + 1, c->o.reps,
+                           small_names[kind]);
+            t[kind * c->o.reps + rep] = small_sample(c, self, k, kind, buf, rep == 0);
+        }
+    bench_progress_done(c);
+    int ref[SM_KINDS] = {SM_RAW_ONE, SM_RAW_EACH, SM_RAW_EACH, -1, -1};
+    int row[SM_KINDS];
+    for (int kind = SM_RAW_ONE; kind < SM_KINDS; kind++) {
+        snprintf(name, sizeof name, "%s: %s", k->label, small_names[kind]);
+        row[kind] = bench_add_row(c, name, t + kind * c->o.reps, c->o.reps, bytes, 0, -1);
+    }
+    for (int kind = 0; kind < SM_RAW_ONE; kind++) {
+        snprintf(name, sizeof name, "%s: %s", k->label, small_names[kind]);
+        bench_add_row(c, name, t + kind * c->o.reps, c->o.reps, bytes, (double)k->nchunks,
+                      row[ref[kind]]);
+    }
+    char path[BENCH_PATH_MAX];
+    bench_path(c, path, "small.zarr");
+    bench_remove(c, path);
+    bench_path(c, path, "small.raw");
+    bench_remove(c, path);
+    free(t);
+    free(buf);
+    free(self);
+}
+
+static int small_cases(const bench_ctx *c, small_case *k)
+{
+    const bench_opts *o = &c->o;
+    int n = 0;
+    if (o->ndim == 1 && o->chunk_ndim == 1) {
+        k[n++] = (small_case){.n = o->shape[0], .chunk = o->chunks[0]};
+    } else if (o->ndim || o->chunk_ndim) {
+        bench_die(c, "smallchunks: give both --shape N and --chunks C (1-D), or neither");
+    } else {
+        k[n++] = (small_case){.n = 6443, .chunk = 5};
+        k[n++] = (small_case){.n = 1000000, .chunk = 100};
+    }
+    for (int i = 0; i < n; i++) {
+        k[i].nchunks = (k[i].n + k[i].chunk - 1) / k[i].chunk;
+        snprintf(k[i].label, sizeof k[i].label, "%llu/%llu", (unsigned long long)k[i].n,
+                 (unsigned long long)k[i].chunk);
+    }
+    return n;
+}
+
+int pzb_smallchunks(bench_ctx *c)
+{
+    small_case k[2];
+    int n = small_cases(c, k);
+    snprintf(c->title, sizeof c->title,
+             "pzarr-bench smallchunks: %d ranks, 1-D float64, shape/chunk %s%s%s, codec %s, "
+             "data %s, zarr v%d, reps %d (items/s = chunks per second per reader)",
+             c->size, k[0].label, n > 1 ? " and " : "", n > 1 ? k[1].label : "",
+             c->o.codec.text, bench_data_name(c->o.data), c->o.format, c->o.reps);
+    bench_metric_str(c, "codec", "%s", c->o.codec.text);
+    for (int i = 0; i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "chunks %s", k[i].label);
+        bench_metric_num(c, key, (double)k[i].nchunks);
+        small_run(c, &k[i]);
+    }
+    return c->failures != 0;
+}
+
+/* ------------------------------------------------------------ open */
+
+static void open_create(bench_ctx *c, const bench_geom *g)
+{
+    char meta[2048], path[BENCH_PATH_MAX];
+    pzb_meta(c, g->ndim, g->shape, g->chunks, meta, sizeof meta);
+    bench_path(c, path, "open.zarr");
+    pzarr_store *s = NULL;
+    pzarr_array *a = NULL;
+    pzb_check_store(c, pzarr_open(c->comm, path, PZARR_CREATE, &s), s, path);
+    pzb_check_store(c, pzarr_array_create(s, "a", meta, &a), s, "pzarr_array_create");
+    pzb_close(c, s, a);
+    MPI_File fh;
+    bench_path(c, path, "open.raw");
+    bench_raw_open(c, path, 1, &fh);
+    bench_raw_close(c, &fh);
+}
+
+/* `inner` opens of the store and the array; seconds per open, max over ranks. */
+static double open_pz(bench_ctx *c, pzarr_stats *st)
+{
+    char path[BENCH_PATH_MAX];
+    bench_path(c, path, "open.zarr");
+    MPI_Barrier(c->comm);
+    double t0 = MPI_Wtime();
+    for (int i = 0; i < c->o.inner; i++) {
+        pzarr_store *s;
+        pzarr_array *a;
+        pzb_open(c, path, &s, &a);
+        pzb_check_store(c, pzarr_get_stats(s, st), s, "pzarr_get_stats");
+        pzb_close(c, s, a);
+    }
+    return bench_max(c->comm, (MPI_Wtime() - t0) / c->o.inner);
+}
+
+static double open_raw(bench_ctx *c)
+{
+    char path[BENCH_PATH_MAX];
+    bench_path(c, path, "open.raw");
+    MPI_Barrier(c->comm);
+    double t0 = MPI_Wtime();
+    for (int i = 0; i < c->o.inner; i++) {
+        MPI_File fh;
+        bench_raw_open(c, path, 0, &fh);
+        bench_raw_close(c, &fh);
+    }
+    return bench_max(c->comm, (MPI_Wtime() - t0) / c->o.inner);
+}
+
+static void open_metrics(bench_ctx *c, const pzarr_stats *st)
+{
+    double mine = (double)st->meta_reads, others = c->rank ? mine : 0;
+    double r0 = mine;
+    MPI_Bcast(&r0, 1, MPI_DOUBLE, 0, c->comm);
+    bench_metric_num(c, "meta_reads_rank0", r0);
+    bench_metric_num(c, "meta_reads_other_ranks_max", bench_max(c->comm, others));
+    bench_metric_num(c, "meta_reads_total", bench_sum(c->comm, mine));
+    bench_metric_num(c, "chunk_reads_total", bench_sum(c->comm, (double)st->chunk_reads));
+    bench_metric_num(c, "opens_per_sample", c->o.inner);
+}
+
+int pzb_open_pattern(bench_ctx *c)
+{
+    bench_geom g;
+    bench_geom_init(c, &g);
+    bench_title(c, "open", &g);
+    open_create(c, &g);
+    double *t = calloc((size_t)c->o.reps * 2, sizeof *t);
+    if (!t)
+        bench_die(c, "out of memory");
+    pzarr_stats st;
+    for (int rep = 0; rep < c->o.reps; rep++) {
+        bench_progress(c, "open: sample %d/%d", rep + 1, c->o.reps);
+        t[rep] = open_pz(c, &st);
+        t[c->o.reps + rep] = open_raw(c);
+    }
+    bench_progress_done(c);
+    int ref = bench_add_row(c, "raw MPI_File_open+close (per open)", t + c->o.reps, c->o.reps,
+                            0, 0, -1);
+    bench_add_row(c, "pzarr open store+array+close (per open)", t, c->o.reps, 0, 0, ref);
+    open_metrics(c, &st);
+    char path[BENCH_PATH_MAX];
+    bench_path(c, path, "open.zarr");
+    bench_remove(c, path);
+    bench_path(c, path, "open.raw");
+    bench_remove(c, path);
+    free(t);
+    return 0;
+}

@@ -1,0 +1,383 @@
+#!/usr/bin/python3
+"""Turns the JSON outputs of pzarr-bench, h5bench and zp_bench.py (one document
+per file in a directory) into one Markdown report on stdout.
+
+  /usr/bin/python3 bench/report.py RESULTS_DIR
+"""
+import glob
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+# ------------------------------------------------------------------ loading
+
+
+def load(d):
+    docs, failed = [], []
+    for f in sorted(glob.glob(os.path.join(d, "*.json"))):
+        try:
+            with open(f) as fh:
+                doc = json.load(fh)
+        except (OSError, ValueError) as e:
+            failed.append("%s: %s" % (os.path.basename(f), e))
+            continue
+        if "failed" in doc:
+            failed.append("%s: %s" % (os.path.basename(f), doc["failed"]))
+        else:
+            doc["file"] = os.path.basename(f)
+            docs.append(doc)
+    return docs, failed
+
+
+def pick(docs, tool, pattern=None, ranks=None, tmpfs=None, **metrics):
+    """Documents of a tool (and pattern, ranks, metric values); tmpfs=False keeps
+    the runs in the default scratch directory, True those on /dev/shm."""
+    out = []
+    for d in docs:
+        if tmpfs is not None and (d["metrics"].get("scratch_fs") == "tmpfs") != tmpfs:
+            continue
+        if d["tool"] != tool or (pattern and d["pattern"] != pattern):
+            continue
+        if ranks is not None and d["ranks"] != ranks:
+            continue
+        if any(d["metrics"].get(k) != v for k, v in metrics.items()):
+            continue
+        out.append(d)
+    return out
+
+
+def row(doc, name):
+    for r in doc["rows"]:
+        if r["name"] == name:
+            return r
+    return None
+
+
+def gbps(r):
+    return r["gbps"] if r and r.get("gbps") else None
+
+
+def fmt(v, spec="%.3f"):
+    return "–" if v is None else spec % v
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def ranks_of(docs):
+    return sorted({d["ranks"] for d in docs})
+
+
+# ------------------------------------------------------------------ machine
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+            mem = "%.1f GiB" % (kb / 1048576)
+    except (OSError, AttributeError):
+        pass
+    try:
+        mpich = subprocess.run(["mpichversion"], capture_output=True, text=True).stdout
+        mpich = " ".join(l.split(":", 1)[1].strip() for l in mpich.splitlines()
+                         if l.startswith(("MPICH Version", "MPICH Device")))
+    except OSError:
+        mpich = "unknown"
+    return [("date", time.strftime("%Y-%m-%d %H:%M %Z")),
+            ("host", "%s, %s" % (platform.node(), platform.platform())),
+            ("nproc", str(os.cpu_count())), ("CPU", cpu), ("memory", mem),
+            ("MPICH", mpich or "unknown")]
+
+
+# ------------------------------------------------------------------ sections
+
+
+def sec_checkpoint(docs):
+    rows = []
+    for d in pick(docs, "pzarr-bench", "checkpoint"):
+        m = d["metrics"]
+        pz, raw = row(d, "pzarr write+flush"), row(d, "raw MPI-IO write_all")
+        rows.append((d["ranks"], m.get("scratch_fs", "?"), m["codec"], m["chunks"],
+                     m["aligned"], fmt(gbps(pz)),
+                     fmt(gbps(raw)), fmt(ratio(gbps(pz), gbps(raw)), "%.2f"),
+                     fmt(m["stored_bytes"] / 1048576, "%.1f"),
+                     fmt(m.get("compression_ratio"), "%.2f"),
+                     "%s / %s (%s)" % (fmt(m["pzarr_write_mem_increase_mib_max"], "%.1f"),
+                                       fmt(m["block_mib_max"], "%.1f"),
+                                       fmt(m["pzarr_write_mem_increase_per_block"], "%.2f")),
+                     fmt(m["peak_rss_mib_max"], "%.1f"), m["verify"]))
+    rows.sort(key=lambda r: (r[0], r[1], r[4] != "yes", r[2]))
+    return ("## Checkpoint write (pzarr write+flush vs raw MPI-IO write_all)\n\n" + table(
+        ["ranks", "fs", "codec", "chunks", "aligned", "pzarr GB/s", "raw GB/s", "pzarr/raw",
+         "stored MiB", "compression", "mem increase MiB / block MiB (×block)",
+         "peak RSS MiB (max rank)", "verify"], rows))
+
+
+def h5_for(docs, ranks, codec):
+    h = pick(docs, "h5bench", "checkpoint", ranks, codec=codec)
+    return gbps(row(h[0], "hdf5 write (collective)")) if h else None
+
+
+def sec_codec(docs):
+    rows = []
+    for d in pick(docs, "pzarr-bench", "checkpoint", layout="aligned"):
+        m = d["metrics"]
+        if m.get("scratch_fs") == "tmpfs":
+            continue
+        pz = gbps(row(d, "pzarr write+flush"))
+        h5 = h5_for(docs, d["ranks"], m["codec"])
+        rows.append((d["ranks"], m["codec"], fmt(pz), fmt(m.get("codec_1core_gbps")),
+                     fmt(m.get("ranks_x_codec_gbps")),
+                     fmt(m.get("pzarr_vs_ranks_x_codec"), "%.2f"),
+                     fmt(m.get("pzarr_vs_cores_x_codec"), "%.2f"), fmt(h5),
+                     fmt(ratio(pz, h5), "%.2f")))
+    rows.sort()
+    return ("## Compressed writes: pzarr vs the codec alone and parallel HDF5\n\n"
+            "`ranks × codec` is the single-core speed of the codec library on the same "
+            "chunks times the rank count; `cores × codec` caps the rank count at nproc. "
+            "HDF5: same chunking, collective H5Dwrite, deflate level 1 for gzip:1.\n\n" + table(
+                ["ranks", "codec", "pzarr GB/s", "codec 1 core GB/s", "ranks × codec GB/s",
+                 "pzarr / (ranks × codec)", "pzarr / (cores × codec)", "HDF5 GB/s",
+                 "pzarr / HDF5"], rows))
+
+
+def sec_restart(docs):
+    rows = []
+    for d in pick(docs, "pzarr-bench", "restart"):
+        m = d["metrics"]
+        for label in [r["name"][len("raw MPI-IO read_all ("):-1] for r in d["rows"]
+                      if r["name"].startswith("raw")]:
+            raw = gbps(row(d, "raw MPI-IO read_all (%s)" % label))
+            rd = gbps(row(d, "pzarr read (%s)" % label))
+            ra = gbps(row(d, "pzarr read_all (%s)" % label))
+            rows.append((d["ranks"], m.get("scratch_fs", "?"), m["codec"], label, fmt(rd),
+                         fmt(ra), fmt(raw),
+                         fmt(ratio(rd, raw), "%.2f"), fmt(ratio(ra, raw), "%.2f")))
+    rows.sort()
+    return ("## Restart: read the checkpoint back (open+read+close)\n\n" + table(
+        ["ranks", "fs", "codec", "decomposition", "pzarr read GB/s", "pzarr read_all GB/s",
+         "raw read_all GB/s", "read/raw", "read_all/raw"], rows))
+
+
+def sec_postproc(docs):
+    rows = []
+    for d in pick(docs, "pzarr-bench", "postproc"):
+        m = d["metrics"]
+        raw = gbps(row(d, "raw MPI-IO read_all (slabs)"))
+        rd, ra = gbps(row(d, "pzarr read (slabs)")), gbps(row(d, "pzarr read_all (slabs)"))
+        rows.append((d["ranks"], m["codec"], "%d × %d along axis %d" % (
+            m["slabs"], m["slab_thickness"], m["slab_axis"]), fmt(rd), fmt(ra), fmt(raw),
+            fmt(ratio(rd, raw), "%.2f"), fmt(ratio(ra, raw), "%.2f")))
+    rows.sort()
+    return ("## Post-processing: slabs along another axis\n\n" + table(
+        ["ranks", "codec", "slabs", "pzarr read GB/s", "pzarr read_all GB/s",
+         "raw read_all GB/s", "read/raw", "read_all/raw"], rows))
+
+
+def ms(r):
+    return fmt(r["best_s"] * 1e3 if r else None, "%.1f")
+
+
+def sec_small(docs):
+    rows = []
+    for d in pick(docs, "pzarr-bench", "smallchunks"):
+        n = d["ranks"]
+        zp = pick(docs, "zarr-python", ranks=n)
+        zp = zp[0] if zp else None
+        for label in ("6443/5", "1000000/100"):
+            one = row(d, "%s: pzarr open+read, 1 rank" % label)
+            if not one:
+                continue
+            zone = row(zp, "%s: zarr-python open+read, 1 process" % label) if zp else None
+            every = row(d, "%s: pzarr open+read, every rank" % label)
+            allr = row(d, "%s: pzarr read_all, every rank" % label)
+            zev = row(zp, "%s: zarr-python open+read, every process" % label) if zp else None
+            pw = row(d, "%s: pzarr write+flush" % label)
+            zw = row(zp, "%s: zarr-python write, 1 process" % label) if zp else None
+            sp = ratio(zone["best_s"], one["best_s"]) if zone else None
+            rows.append((n, label, d["metrics"]["codec"], ms(one),
+                         fmt(one.get("items_per_s"), "%.0f"), ms(zone), fmt(sp, "%.2f"),
+                         ms(every), ms(allr), ms(zev), ms(pw), ms(zw)))
+    rows.sort()
+    return ("## Small chunks (zarr issue 536): whole-array reads, best of the samples\n\n"
+            "`1 rank`: rank 0 alone opens and reads (pzarr store on MPI_COMM_SELF); "
+            "`every rank`: all N ranks read the whole array at once. zarr-python: "
+            "`zarr.open(path)[:]` in 1 process / in N processes at once.\n\n" + table(
+                ["ranks", "n/chunk", "codec", "pzarr 1 rank ms", "pzarr chunks/s",
+                 "zarr-python 1 proc ms", "speed-up", "pzarr every rank ms",
+                 "pzarr read_all ms", "zarr-python every proc ms", "pzarr write ms",
+                 "zarr-python write ms"], rows))
+
+
+def sec_open(docs):
+    rows = []
+    for d in pick(docs, "pzarr-bench", "open"):
+        m = d["metrics"]
+        pz = row(d, "pzarr open store+array+close (per open)")
+        raw = row(d, "raw MPI_File_open+close (per open)")
+        rows.append((d["ranks"], fmt(pz["best_s"] * 1e3, "%.2f"),
+                     fmt(raw["best_s"] * 1e3, "%.2f"), m["meta_reads_rank0"],
+                     m["meta_reads_other_ranks_max"], m["chunk_reads_total"]))
+    rows.sort()
+    return ("## Open\n\n" + table(
+        ["ranks", "pzarr open store+array+close ms", "raw MPI_File_open+close ms",
+         "meta reads rank 0", "meta reads other ranks (max)", "chunk reads"], rows))
+
+
+def sec_zp(docs):
+    rows = []
+    for z in pick(docs, "zarr-python"):
+        n = z["ranks"]
+        codec = z["metrics"]["codec"]
+        c = pick(docs, "pzarr-bench", "checkpoint", n, codec=codec, layout="aligned",
+                 tmpfs=False)
+        r = pick(docs, "pzarr-bench", "restart", n, codec=codec, tmpfs=False)
+        pw = gbps(row(c[0], "pzarr write+flush")) if c else None
+        pr = gbps(row(r[0], "pzarr read (same decomp)")) if r else None
+        zw = gbps(row(z, "zarr-python write (%d procs)" % n))
+        zr = gbps(row(z, "zarr-python read (%d procs)" % n))
+        rows.append((n, codec, fmt(pw), fmt(zw), fmt(ratio(pw, zw), "%.2f"), fmt(pr),
+                     fmt(zr), fmt(ratio(pr, zr), "%.2f")))
+    rows.sort()
+    return ("## pzarr vs zarr-python (multiprocessing), 128³ float64 checkpoint\n\n"
+            "zarr-python writers take slabs of whole chunks along axis 0; pzarr uses the "
+            "Cartesian blocks. Both include open; zarr-python's array is created before "
+            "its timer starts.\n\n" + table(
+                ["ranks/procs", "codec", "pzarr write GB/s", "zarr-python write GB/s",
+                 "pzarr/zp", "pzarr read GB/s", "zarr-python read GB/s", "pzarr/zp"], rows))
+
+
+# ------------------------------------------------------------------ targets
+
+
+def verdict(values, ok):
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "NOT MEASURED"
+    good = sum(1 for v in vals if ok(v))
+    return "MET" if good == len(vals) else "NOT MET" if good == 0 else "PARTLY MET"
+
+
+def targets(docs):
+    out = ["## Targets (reported, not asserted)\n"]
+
+    def line(name, pairs, ok, crit):
+        vals = [v for _, v in pairs]
+        detail = ", ".join("%s: %s" % (k, fmt(v, "%.2f")) for k, v in pairs)
+        out.append("- **%s** — %s (%s). %s" % (name, verdict(vals, ok), crit, detail))
+
+    for fs, on_tmpfs in (("default scratch dir", False), ("tmpfs", True)):
+        ck = pick(docs, "pzarr-bench", "checkpoint", codec="none", layout="aligned",
+                  tmpfs=on_tmpfs)
+        if ck or not on_tmpfs:
+            line("Uncompressed checkpoint write ≥ 0.9 × raw MPI-IO (%s)" % fs,
+                 [("%d ranks" % d["ranks"], ratio(gbps(row(d, "pzarr write+flush")),
+                                                  gbps(row(d, "raw MPI-IO write_all"))))
+                  for d in sorted(ck, key=lambda d: d["ranks"])], lambda v: v >= 0.9,
+                 "pzarr/raw")
+    for fs, on_tmpfs in (("default scratch dir", False), ("tmpfs", True)):
+        rs = pick(docs, "pzarr-bench", "restart", codec="none", tmpfs=on_tmpfs)
+        if rs or not on_tmpfs:
+            line("Restart read ≥ 0.9 × raw MPI-IO, same decomposition (%s)" % fs,
+                 [("%d ranks" % d["ranks"],
+                   ratio(gbps(row(d, "pzarr read (same decomp)")),
+                         gbps(row(d, "raw MPI-IO read_all (same decomp)"))))
+                  for d in sorted(rs, key=lambda d: d["ranks"])], lambda v: v >= 0.9,
+                 "pzarr/raw")
+    cc = [d for d in pick(docs, "pzarr-bench", "checkpoint", layout="aligned", tmpfs=False)
+          if d["metrics"]["codec"] != "none"]
+    line("Compressed write ≥ 0.8 × (ranks × single-core codec)",
+         [("%s %d ranks" % (d["metrics"]["codec"], d["ranks"]),
+           d["metrics"].get("pzarr_vs_ranks_x_codec"))
+          for d in sorted(cc, key=lambda d: (d["metrics"]["codec"], d["ranks"]))],
+         lambda v: v >= 0.8, "pzarr / (ranks × codec)")
+    hh = []
+    for d in pick(docs, "pzarr-bench", "checkpoint", layout="aligned", tmpfs=False):
+        h5 = h5_for(docs, d["ranks"], d["metrics"]["codec"])
+        if h5:
+            hh.append(("%s %d ranks" % (d["metrics"]["codec"], d["ranks"]),
+                       ratio(gbps(row(d, "pzarr write+flush")), h5)))
+    line("Compressed (and uncompressed) write faster than parallel HDF5, same codec and "
+         "chunking", sorted(hh), lambda v: v > 1.0, "pzarr/HDF5 > 1")
+    sm = []
+    for d in pick(docs, "pzarr-bench", "smallchunks"):
+        zp = pick(docs, "zarr-python", ranks=d["ranks"])
+        one = row(d, "6443/5: pzarr open+read, 1 rank")
+        z1 = row(zp[0], "6443/5: zarr-python open+read, 1 process") if zp else None
+        if one and z1:
+            sm.append(("run at %d ranks" % d["ranks"], z1["best_s"] / one["best_s"]))
+    line("1289-chunk read ≥ 10 × faster than zarr-python 2.13 (1 reader)", sorted(sm),
+         lambda v: v >= 10, "zarr-python time / pzarr time")
+    mem = [("%s %s%d ranks" % (d["metrics"]["codec"],
+                                "misaligned " if d["metrics"]["layout"] != "aligned" else "",
+                                d["ranks"]),
+            d["metrics"]["pzarr_write_mem_increase_per_block"])
+           for d in pick(docs, "pzarr-bench", "checkpoint", tmpfs=False)]
+    line("Peak memory per rank while writing ≈ block + bounded overhead", sorted(mem),
+         lambda v: v <= 2.0,
+         "growth of the peak RSS during the write, in blocks; met if ≤ 2 blocks "
+         "(the write log's copy of the block plus at most one block of chunk buffers)")
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ appendix
+
+
+def appendix(docs):
+    out = ["## Appendix: every run\n"]
+    for d in sorted(docs, key=lambda d: (d["tool"], d["pattern"], d["ranks"], d["file"])):
+        out.append("**%s** (`%s`)\n" % (d["title"], d["file"]))
+        rows = []
+        for r in d["rows"]:
+            rows.append((r["name"], fmt(r["best_s"] * 1e3), fmt(r["median_s"] * 1e3),
+                         fmt(r.get("gbps")), fmt(r.get("items_per_s"), "%.0f"),
+                         fmt(r.get("ratio"), "%.2f") + (" vs " + r["ref"] if r.get("ref")
+                                                         else "")))
+        out.append(table(["case", "best ms", "median ms", "GB/s", "items/s", "ratio"], rows))
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py RESULTS_DIR")
+    docs, failed = load(sys.argv[1])
+    parts = ["# pzarr benchmark results\n",
+             table(["", ""], machine()),
+             "Load average while running: %s\n" % open(
+                 os.path.join(sys.argv[1], "loadavg.txt")).read().strip()
+             if os.path.exists(os.path.join(sys.argv[1], "loadavg.txt")) else "",
+             "Times are the best of the samples (medians are in the appendix); every "
+             "run checks the data it read back. All files live in the page cache "
+             "(see the fs columns for the scratch file system): reads are warm.\n",
+             targets(docs), sec_checkpoint(docs), sec_codec(docs), sec_restart(docs),
+             sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs)]
+    if failed:
+        parts.append("## Failed runs\n\n" + "\n".join("- " + f for f in failed) + "\n")
+    parts.append(appendix(docs))
+    print("\n".join(p for p in parts if p))
+
+
+if __name__ == "__main__":
+    main()

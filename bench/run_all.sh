@@ -1,0 +1,76 @@
+#!/bin/bash
+# Runs every benchmark (pzarr-bench patterns, h5bench, zp_bench.py) at 1, 2
+# and 4 ranks and writes one Markdown report.
+#
+#   bash bench/run_all.sh [BUILD_DIR] [OUT]     (default: build, bench/results.md; OUT "-" = stdout)
+#   RANKS="1 2" REPS=5 bash bench/run_all.sh build-bench
+#
+# h5bench runs only if it was built (libhdf5-mpich-dev installed), zp_bench.py
+# only if /usr/bin/python3 has zarr. A run that fails is listed in the report.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+out=${2:-$here/results.md}
+bin=$build/bin
+RANKS=${RANKS:-"1 2 4"}
+REPS=${REPS:-3}
+PY=${PY:-/usr/bin/python3}
+MPIEXEC=${MPIEXEC:-mpiexec}
+
+if [ ! -x "$bin/pzarr-bench" ]; then
+    echo "run_all.sh: $bin/pzarr-bench not found; build first:" >&2
+    echo "  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j" >&2
+    exit 2
+fi
+res=$(mktemp -d /tmp/pzarr-bench-results.XXXXXX)
+trap 'rm -rf "$res"' EXIT
+
+# run NAME CMD...: CMD's JSON goes to $res/NAME.json; a failure is recorded.
+run() {
+    local name=$1
+    shift
+    echo "[run_all] $name: $*" >&2
+    "$@" --json >"$res/$name.json" 2>"$res/$name.err"
+    local st=$?
+    if [ $st -ne 0 ]; then
+        printf '{"failed": "%s: exit status %s: %s"}\n' "$*" "$st" \
+            "$(tail -c 300 "$res/$name.err" | tr '\n"\\' '   ')" >"$res/$name.json"
+    fi
+}
+
+load_start=$(uptime | sed 's/.*load average: //')
+for n in $RANKS; do
+    mpi="$MPIEXEC -n $n"
+    for codec in none zstd:1 blosc:lz4:5:shuffle gzip:1; do
+        run "ckpt-${codec//:/_}-np$n" $mpi "$bin/pzarr-bench" checkpoint --codec "$codec" --reps "$REPS"
+    done
+    run "ckpt-misaligned-np$n" $mpi "$bin/pzarr-bench" checkpoint --misaligned --reps "$REPS"
+    run "restart-none-np$n" $mpi "$bin/pzarr-bench" restart --reps "$REPS"
+    # The same on tmpfs, to separate the file system's cost of creating files.
+    if [ -d /dev/shm ]; then
+        run "ckpt-none-tmpfs-np$n" $mpi "$bin/pzarr-bench" checkpoint --reps "$REPS" \
+            --dir "/dev/shm/pzarr-bench-$$-$n"
+        run "restart-none-tmpfs-np$n" $mpi "$bin/pzarr-bench" restart --reps "$REPS" \
+            --dir "/dev/shm/pzarr-bench-$$-$n"
+    fi
+    run "restart-blosc-np$n" $mpi "$bin/pzarr-bench" restart --codec blosc:lz4:5:shuffle --reps "$REPS"
+    run "postproc-np$n" $mpi "$bin/pzarr-bench" postproc --reps "$REPS"
+    run "small-np$n" $mpi "$bin/pzarr-bench" smallchunks --codec blosc:lz4:5:shuffle --reps "$REPS"
+    run "open-np$n" $mpi "$bin/pzarr-bench" open --reps "$REPS"
+    if [ -x "$bin/h5bench" ]; then
+        run "h5-none-np$n" $mpi "$bin/h5bench" checkpoint --codec none --reps "$REPS"
+        run "h5-gzip_1-np$n" $mpi "$bin/h5bench" checkpoint --codec gzip:1 --reps "$REPS"
+    fi
+    if "$PY" -c "import zarr" 2>/dev/null; then
+        run "zp-np$n" "$PY" "$here/zarr_python/zp_bench.py" --procs "$n" --reps "$REPS" \
+            --codec blosc:lz4:5:shuffle
+    fi
+done
+echo "at start: $load_start; at end: $(uptime | sed 's/.*load average: //')" >"$res/loadavg.txt"
+
+if [ "$out" = "-" ]; then
+    "$PY" "$here/report.py" "$res"
+else
+    "$PY" "$here/report.py" "$res" >"$out" && echo "[run_all] wrote $out" >&2
+fi
