@@ -1214,7 +1214,7 @@ static int decode_array(const pz_pipeline *p, int ab, int ndim, const uint64_t *
 int pz_chunk_decode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
                     pzarr_dtype t, const void *in, size_t n, void *chunk, pz_err *e)
 {
-    size_t nbytes;
+    size_t nbytes = 0;
     int ab = a2b_index(p);
     if (ab < 0)
         return pz_err_set(e, PZARR_EINVAL, "codecs: no array->bytes codec");

@@ -816,8 +816,8 @@ static int named_config(const cJSON *v, const char *field, const char **name,
 
 static int v3_chunk_grid(const cJSON *v, pz_meta *m, pz_err *e)
 {
-    const char *name;
-    const cJSON *cfg;
+    const char *name = NULL;
+    const cJSON *cfg = NULL;
     PZ_TRY(named_config(v, "chunk_grid", &name, &cfg, e));
     if (strcmp(name, "regular") != 0)
         return pz_err_set(e, PZARR_EUNSUPPORTED,
@@ -851,8 +851,8 @@ static int parse_separator(const cJSON *v, const char *field, char *sep,
 
 static int v3_key_encoding(const cJSON *v, pz_meta *m, pz_err *e)
 {
-    const char *name;
-    const cJSON *cfg;
+    const char *name = NULL;
+    const cJSON *cfg = NULL;
     PZ_TRY(named_config(v, "chunk_key_encoding", &name, &cfg, e));
     if (strcmp(name, "default") == 0) {
         m->key_v2_style = false;
@@ -1037,7 +1037,7 @@ static int v2_attributes(cJSON *root, const char *attrs_doc, size_t attrs_len,
 {
     if (!attrs_doc)
         return take_attributes(root, m, e);
-    cJSON *a;
+    cJSON *a = NULL;
     PZ_TRY(json_parse(attrs_doc, attrs_len, " in .zattrs", &a, e));
     if (!cJSON_IsObject(a)) {
         cJSON_Delete(a);
@@ -1173,7 +1173,7 @@ static int parse_any(int want, const char *doc, size_t len,
                      const char *attrs_doc, size_t attrs_len, pz_meta *m,
                      pz_err *e)
 {
-    cJSON *root;
+    cJSON *root = NULL;
     if (!m)
         return pz_err_set(e, PZARR_EINVAL, "no metadata to fill");
     memset(m, 0, sizeof *m);

@@ -92,7 +92,7 @@ static int spec_blosc(cli *c, char *fields[], int nf, codec_spec *k)
 /* One '+'-separated item of --codec; `item` is modified. */
 static int spec_parse_one(cli *c, char *item, codec_spec *k, bool *none)
 {
-    char *fields[8];
+    char *fields[8] = {0};
     int nf = 0;
     for (char *p = item; nf < 8;) {
         fields[nf++] = p;
