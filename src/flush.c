@@ -109,22 +109,6 @@ static int build_outdirs(flush_ctx *c, pz_err *e)
     return 0;
 }
 
-/* Step 2 (collective): (count, address) of each directory reach its owner. */
-static void publish_slots(flush_ctx *c, bool ok)
-{
-    pzarr_array *a = c->a;
-    memset(a->slots, 0, (size_t)c->size * 2 * sizeof(uint64_t));
-    MPI_Win_fence(0, a->win_slots);
-    for (int o = 0; ok && o < c->size; o++) {
-        if (c->cnt[o] == 0)
-            continue;
-        MPI_Aint addr;
-        MPI_Get_address(c->outdir + c->off[o] * c->esize, &addr);
-        uint64_t v[2] = {c->cnt[o], (uint64_t)addr};
-        MPI_Put(v, 2, MPI_UINT64_T, o, (MPI_Aint)c->rank * 2, 2, MPI_UINT64_T, a->win_slots);
-    }
-    MPI_Win_fence(0, a->win_slots);
-}
 
 static int cmp_rec(const void *x, const void *y)
 {
@@ -376,6 +360,23 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
 }
 
 /* Makes sure the directory holding a chunk file exists. */
+void pz_array_publish(pzarr_array *a, const uint64_t *cnt, const uint64_t *off,
+                      const void *base, size_t entry_bytes, bool ok)
+{
+    int size = a->s->size, rank = a->s->rank;
+    memset(a->slots, 0, (size_t)size * 2 * sizeof(uint64_t));
+    MPI_Win_fence(0, a->win_slots);
+    for (int o = 0; ok && cnt && o < size; o++) {
+        if (cnt[o] == 0)
+            continue;
+        MPI_Aint addr;
+        MPI_Get_address((const unsigned char *)base + off[o] * entry_bytes, &addr);
+        uint64_t v[2] = {cnt[o], (uint64_t)addr};
+        MPI_Put(v, 2, MPI_UINT64_T, o, (MPI_Aint)rank * 2, 2, MPI_UINT64_T, a->win_slots);
+    }
+    MPI_Win_fence(0, a->win_slots);
+}
+
 int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e)
 {
     const char *slash = strrchr(path, '/');
@@ -516,7 +517,8 @@ static void flush_run(flush_ctx *cp, pz_err *e)
     flush_ctx c = *cp;
     c.esize = 5 + 2 * (size_t)c.nd;
     build_outdirs(&c, e);
-    publish_slots(&c, e->code == 0);
+    /* (count, address) of each directory reach its owner. */
+    pz_array_publish(a, c.cnt, c.off, c.outdir, c.esize * sizeof(uint64_t), e->code == 0);
     MPI_Win_lock_all(0, a->win_data);
     if (e->code == 0 && gather_recs(&c, e) == 0)
         plan_batches(&c, e);

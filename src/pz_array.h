@@ -97,6 +97,14 @@ void pz_log_clear(pzarr_array *a);
 void pz_log_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                     void *buf);
 
+/*
+ * Collective, on the slot window: every rank puts (cnt[o], address of
+ * base + off[o] * entry_bytes) into rank o's slot for it, for each o with
+ * cnt[o] > 0 (nothing when !ok). Afterwards a->slots[2 * src] and
+ * [2 * src + 1] hold what each source published for this rank.
+ */
+void pz_array_publish(pzarr_array *a, const uint64_t *cnt, const uint64_t *off,
+                      const void *base, size_t entry_bytes, bool ok);
 int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
 bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk);
 /* flush.c: writes a merged chunk (or removes it when all fill). */

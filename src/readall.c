@@ -86,21 +86,6 @@ static int build_requests(ra_ctx *c, const uint64_t *start, const uint64_t *coun
     return 0;
 }
 
-static void publish(ra_ctx *c, bool ok)
-{
-    pzarr_array *a = c->a;
-    memset(a->slots, 0, (size_t)c->size * 2 * sizeof(uint64_t));
-    MPI_Win_fence(0, a->win_slots);
-    for (int o = 0; ok && c->req && o < c->size; o++) {
-        if (!c->cnt[o])
-            continue;
-        MPI_Aint addr;
-        MPI_Get_address(c->req + 2 * c->off[o], &addr);
-        uint64_t v[2] = {c->cnt[o], (uint64_t)addr};
-        MPI_Put(v, 2, MPI_UINT64_T, o, (MPI_Aint)c->rank * 2, 2, MPI_UINT64_T, a->win_slots);
-    }
-    MPI_Win_fence(0, a->win_slots);
-}
 
 /* Owner: fetch every request for my chunks and list the distinct ones. */
 static int gather_requests(ra_ctx *c, pz_err *e)
@@ -271,7 +256,7 @@ int pzarr_array_read_all(pzarr_array *a, const uint64_t *start, const uint64_t *
     bool box_ok = pz_array_check_box(a, start, count, "read_all", &e) == 0;
     if (box_ok)
         build_requests(&c, start, count, &e);
-    publish(&c, e.code == 0);
+    pz_array_publish(a, c.cnt, c.off, c.req, 2 * sizeof(uint64_t), e.code == 0 && c.req);
     MPI_Win_lock_all(0, a->win_data);
     pz_err owner_err;
     pz_err_clear(&owner_err);

@@ -130,21 +130,6 @@ static int build_out(sw_ctx *c, const pz_shard_out *so, pz_err *e)
     return 0;
 }
 
-static void publish(sw_ctx *c, bool ok)
-{
-    pzarr_array *a = c->a;
-    memset(a->slots, 0, (size_t)c->size * 2 * sizeof(uint64_t));
-    MPI_Win_fence(0, a->win_slots);
-    for (int o = 0; ok && o < c->size; o++) {
-        if (!c->cnt[o])
-            continue;
-        MPI_Aint addr;
-        MPI_Get_address(c->out + SE * c->off[o], &addr);
-        uint64_t v[2] = {c->cnt[o], (uint64_t)addr};
-        MPI_Put(v, 2, MPI_UINT64_T, o, (MPI_Aint)c->rank * 2, 2, MPI_UINT64_T, a->win_slots);
-    }
-    MPI_Win_fence(0, a->win_slots);
-}
 
 static int cmp_in(const void *x, const void *y)
 {
@@ -418,7 +403,7 @@ void pz_shard_flush(pzarr_array *a, pz_shard_out *so, pz_err *e)
     sw_ctx c = {.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};
     if (e->code == 0)
         build_out(&c, so, e);
-    publish(&c, e->code == 0);
+    pz_array_publish(a, c.cnt, c.off, c.out, SE * sizeof(uint64_t), e->code == 0);
     if (e->code == 0 && gather(&c, e) == 0)
         lead(&c, e);
     MPI_Win_flush_all(a->win_data);
