@@ -446,6 +446,7 @@ void bench_title(bench_ctx *c, const char *what, const bench_geom *g)
              bench_data_name(c->o.data), fmt, c->o.reps);
     bench_metric_str(c, "shape", "%s", sh);
     bench_metric_str(c, "chunks", "%s", ch);
+    bench_metric_str(c, "shard", "%s", c->o.shard ? c->o.shard : "-");
     bench_metric_str(c, "process_grid", "%s", dm);
     bench_metric_str(c, "aligned", "%s", g->aligned ? "yes" : "no");
     bench_metric_str(c, "layout", "%s", c->o.misaligned ? "misaligned" : "aligned");

@@ -120,7 +120,7 @@ def sec_checkpoint(docs):
         m = d["metrics"]
         pz, raw = row(d, "pzarr write+flush"), row(d, "raw MPI-IO write_all")
         rows.append((d["ranks"], m.get("scratch_fs", "?"), m["codec"], m["chunks"],
-                     m["aligned"], fmt(gbps(pz)),
+                     m.get("shard", "-"), m["aligned"], fmt(gbps(pz)),
                      fmt(gbps(raw)), fmt(ratio(gbps(pz), gbps(raw)), "%.2f"),
                      fmt(m["stored_bytes"] / 1048576, "%.1f"),
                      fmt(m.get("compression_ratio"), "%.2f"),
@@ -128,9 +128,9 @@ def sec_checkpoint(docs):
                                        fmt(m["block_mib_max"], "%.1f"),
                                        fmt(m["pzarr_write_mem_increase_per_block"], "%.2f")),
                      fmt(m["peak_rss_mib_max"], "%.1f"), m["verify"]))
-    rows.sort(key=lambda r: (r[0], r[1], r[4] != "yes", r[2]))
+    rows.sort(key=lambda r: (r[0], r[1], r[5] != "yes", r[4], r[2]))
     return ("## Checkpoint write (pzarr write+flush vs raw MPI-IO write_all)\n\n" + table(
-        ["ranks", "fs", "codec", "chunks", "aligned", "pzarr GB/s", "raw GB/s", "pzarr/raw",
+        ["ranks", "fs", "codec", "chunks", "shard", "aligned", "pzarr GB/s", "raw GB/s", "pzarr/raw",
          "stored MiB", "compression", "mem increase MiB / block MiB (×block)",
          "peak RSS MiB (max rank)", "verify"], rows))
 

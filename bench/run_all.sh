@@ -46,6 +46,11 @@ for n in $RANKS; do
         run "ckpt-${codec//:/_}-np$n" $mpi "$bin/pzarr-bench" checkpoint --codec "$codec" --reps "$REPS"
     done
     run "ckpt-misaligned-np$n" $mpi "$bin/pzarr-bench" checkpoint --misaligned --reps "$REPS"
+    # Sharded: 64 inner chunks of 32^3 in 8 shard files of 64^3.
+    for codec in none zstd:1; do
+        run "ckpt-shard-${codec//:/_}-np$n" $mpi "$bin/pzarr-bench" checkpoint --codec "$codec" \
+            --shard 64,64,64 --reps "$REPS"
+    done
     run "restart-none-np$n" $mpi "$bin/pzarr-bench" restart --reps "$REPS"
     # The same on tmpfs, to separate the file system's cost of creating files.
     if [ -d /dev/shm ]; then
