@@ -440,15 +440,6 @@ bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk)
     return true;
 }
 
-/* Whether encoding is the identity: native little-endian bytes, no
- * transpose, no compression or checksum. */
-static bool identity_pipeline(const pz_meta *m)
-{
-    const pz_pipeline *p = &m->pipeline;
-    return p->n == 1 && p->c[0].id == PZ_CODEC_BYTES &&
-           (!p->c[0].u.bytes.big_endian || m->itemsize == 1);
-}
-
 int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
                          pz_buf *enc, pz_err *e)
 {
@@ -465,7 +456,7 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
         pz_err_clear(&inner);
         const void *bytes = chunk;
         size_t nbytes = a->chunk_bytes;
-        if (!identity_pipeline(&a->m)) {
+        if (!pz_array_identity(a)) {
             rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype, chunk,
                                  enc, &inner);
             bytes = enc->data;

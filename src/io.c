@@ -298,40 +298,39 @@ static int read_batch_posix(int n, const char *const *paths, pz_buf *bufs, bool 
             posix_fadvise(fd[i], 0, 0, POSIX_FADV_WILLNEED);
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        struct stat sb;
         if (fd[i] < 0)
             continue;
-        if (fstat(fd[i], &sb) != 0 || S_ISDIR(sb.st_mode)) {
-            rc = pz_err_set(e, PZARR_EIO, "%s is not a readable chunk file", paths[i]);
-            break;
-        }
-        if (sb.st_size > INT_MAX) {
-            rc = pz_err_set(e, PZARR_ECORRUPT, "%s: chunk file of %lld bytes exceeds 2 GiB",
-                            paths[i], (long long)sb.st_size);
-            break;
-        }
-        size_t size = (size_t)sb.st_size;
-        if (pz_buf_reserve(&bufs[i], size + 1) != 0) {
-            rc = pz_err_set(e, PZARR_ENOMEM, "out of memory reading %s", paths[i]);
-            break;
-        }
+        /* Read until a short read: no fstat; a reused buffer usually holds
+         * the whole file in one pread. */
         size_t got = 0;
-        while (got < size) {
-            ssize_t r = pread(fd[i], bufs[i].data + got, size - got, (off_t)got);
+        for (;;) {
+            if (bufs[i].cap - got < 2 && pz_buf_reserve(&bufs[i], got + 65536) != 0) {
+                rc = pz_err_set(e, PZARR_ENOMEM, "out of memory reading %s", paths[i]);
+                break;
+            }
+            size_t want = bufs[i].cap - got - 1;
+            ssize_t r = pread(fd[i], bufs[i].data + got, want, (off_t)got);
             if (r < 0 && errno == EINTR)
                 continue;
-            if (r <= 0)
+            if (r < 0) {
+                rc = pz_err_set(e, PZARR_EIO, "%s: %s", paths[i],
+                                errno == EISDIR ? "is a directory, not a chunk file"
+                                                : strerror(errno));
                 break;
+            }
             got += (size_t)r;
+            if ((size_t)r < want)
+                break;
+            if (got > INT_MAX) {
+                rc = pz_err_set(e, PZARR_ECORRUPT, "%s: chunk file exceeds 2 GiB", paths[i]);
+                break;
+            }
         }
-        if (got != size) {
-            rc = pz_err_set(e, PZARR_EIO, "%s: short read (%zu of %zu bytes)", paths[i], got,
-                            size);
+        if (rc)
             break;
-        }
-        bufs[i].size = size;
+        bufs[i].size = got;
         present[i] = true;
-        st->bytes_read += size;
+        st->bytes_read += got;
     }
     for (int i = 0; i < n; i++)
         if (fd[i] >= 0)

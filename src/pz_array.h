@@ -7,6 +7,7 @@
 #define PZ_SEG_BYTES ((size_t)64 << 20) /* write log segment size */
 #define PZ_FLUSH_BUDGET ((uint64_t)256 << 20) /* remote bytes fetched per round */
 #define PZ_FLUSH_BATCH 256 /* chunks merged per round at most */
+#define PZ_READ_BATCH 256  /* chunk files per batch of a local read */
 
 /*
  * One piece of one write: the part of a pzarr_array_write call that falls in
@@ -68,6 +69,7 @@ struct pzarr_array {
     MPI_Win win_slots;
     MPI_Win win_data;
     char *mkdir_cache; /* last chunk directory known to exist */
+    pz_buf rbufs[PZ_READ_BATCH]; /* file buffers of local reads, reused */
 };
 
 /* array.c */
@@ -106,6 +108,9 @@ void pz_log_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count
 void pz_array_publish(pzarr_array *a, const uint64_t *cnt, const uint64_t *off,
                       const void *base, size_t entry_bytes, bool ok);
 int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
+/* Whether the stored bytes of a chunk are its native in-memory bytes
+ * (little-endian "bytes" alone: no transpose, compression or checksum). */
+bool pz_array_identity(const pzarr_array *a);
 bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk);
 /* flush.c: writes a merged chunk (or removes it when all fill). */
 int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
