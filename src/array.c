@@ -110,7 +110,7 @@ static void array_free(pzarr_array *a)
 {
     for (int i = 0; i < PZ_READ_BATCH; i++)
         pz_buf_free(&a->rbufs[i]);
-    pz_log_clear(a);
+    pz_log_free(a);
     pz_free(a->log.pieces);
     pz_free(a->log.coords);
     pz_free(a->log.segs);
@@ -487,6 +487,12 @@ int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t 
     uint64_t units[PZ_READ_BATCH];
     unsigned char *scratch = pz_malloc(a->chunk_bytes);
     int rc = (!jobs || !scratch) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;
+    /* Batches of at most 8 MiB of chunks: fewer buffers in flight, reused
+     * from one batch to the next, cost fewer page faults. */
+    size_t per = (size_t)8 << 20;
+    int batch = a->chunk_bytes >= per ? 1 : (int)(per / a->chunk_bytes);
+    if (batch > PZ_READ_BATCH)
+        batch = PZ_READ_BATCH;
     int nj = 0;
     bool more = rc == 0;
     while (more && rc == 0) {
@@ -496,7 +502,7 @@ int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t 
         memcpy(j->n, it.n, sizeof j->n);
         units[nj++] = pz_linear(a->m.ndim, a->grid, it.cc);
         more = pz_chunk_iter_next(&it);
-        if (nj == PZ_READ_BATCH || !more) {
+        if (nj == batch || !more) {
             rc = read_jobs(a, nj, units, jobs, count, buf, scratch, e);
             nj = 0;
         }

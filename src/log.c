@@ -12,15 +12,32 @@ static unsigned char *piece_data(const pz_piece *p)
 void pz_log_clear(pzarr_array *a)
 {
     pz_log *l = &a->log;
-    for (size_t i = 0; i < l->nsegs; i++) {
+    /* The first segment stays (attached, emptied) for the next writes: its
+     * pages are already mapped. */
+    for (size_t i = 1; i < l->nsegs; i++) {
         if (a->windows)
             MPI_Win_detach(a->win_data, l->segs[i].data);
         pz_free(l->segs[i].data);
     }
-    l->nsegs = 0;
+    if (l->nsegs > 0)
+        l->segs[0].size = 0;
+    l->nsegs = l->nsegs > 0 ? 1 : 0;
     l->npieces = 0;
     l->ncoords = 0;
     l->bytes = 0;
+}
+
+/* Releases every segment (at close). */
+void pz_log_free(pzarr_array *a)
+{
+    pz_log *l = &a->log;
+    pz_log_clear(a);
+    if (l->nsegs > 0) {
+        if (a->windows)
+            MPI_Win_detach(a->win_data, l->segs[0].data);
+        pz_free(l->segs[0].data);
+        l->nsegs = 0;
+    }
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)

@@ -95,6 +95,7 @@ int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t 
 
 /* log.c */
 void pz_log_clear(pzarr_array *a);
+void pz_log_free(pzarr_array *a);
 /* Applies this rank's pending pieces that intersect the box onto buf. */
 void pz_log_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                     void *buf);
