@@ -25,36 +25,9 @@
 
 #include "pzarr.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LSAN_OFF() __lsan_disable()
-#define LSAN_ON() __lsan_enable()
-#else
-#define LSAN_OFF() ((void)0)
-#define LSAN_ON() ((void)0)
-#endif
+#include "unit_util.h"
 
 /* ------------------------------------------------------------ helpers */
-
-#define CHECK_OK(rc, msg)                                                          \
-    do {                                                                           \
-        int rc_ = (rc);                                                            \
-        if (rc_ != 0)                                                              \
-            print_error("%s:%d: rc %d (%s): %s\n", __FILE__, __LINE__, rc_,        \
-                        pzarr_strerror(rc_), (msg));                               \
-        assert_int_equal(rc_, 0);                                                  \
-    } while (0)
-
-#define CHECK_FAIL(rc, code, msg, needle)                                          \
-    do {                                                                           \
-        int cf_rc_ = (rc);                                                         \
-        const char *cf_msg_ = (msg);                                               \
-        if (cf_rc_ != (code) || !strstr(cf_msg_, (needle)))                        \
-            print_error("%s:%d: got %d \"%s\", want %d naming \"%s\"\n", __FILE__, \
-                        __LINE__, cf_rc_, cf_msg_, (code), (needle));              \
-        assert_int_equal(cf_rc_, (code));                                          \
-        assert_non_null(strstr(cf_msg_, (needle)));                                \
-    } while (0)
 
 static uint64_t rng_state = 88172645463325252ull;
 

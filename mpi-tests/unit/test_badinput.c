@@ -27,47 +27,9 @@
 #include "pzarr.h"
 #include "pz_internal.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LSAN_OFF() __lsan_disable()
-#define LSAN_ON() __lsan_enable()
-#else
-#define LSAN_OFF() ((void)0)
-#define LSAN_ON() ((void)0)
-#endif
+#include "unit_util.h"
 
 /* ------------------------------------------------------------ helpers */
-
-#define CHECK_OK(rc, msg)                                                          \
-    do {                                                                           \
-        int rc_ = (rc);                                                            \
-        if (rc_ != 0)                                                              \
-            print_error("%s:%d: rc %d (%s): %s\n", __FILE__, __LINE__, rc_,        \
-                        pzarr_strerror(rc_), (msg));                               \
-        assert_int_equal(rc_, 0);                                                  \
-    } while (0)
-
-/* rc must be `code` and msg must contain `needle`; rc is evaluated first
- * (msg may read a handle that the call fills in). */
-#define CHECK_FAIL(rc, code, msg, needle)                                    \
-    do {                                                                     \
-        int cf_rc_ = (rc);                                                   \
-        check_fail(cf_rc_, (code), (msg), (needle), __FILE__, __LINE__);     \
-    } while (0)
-
-static void check_fail(int rc, int code, const char *msg, const char *needle,
-                       const char *file, int line)
-{
-    if (getenv("PZARR_TEST_VERBOSE"))
-        print_message("  -> %d \"%s\"\n", rc, msg ? msg : "(null)");
-    if (rc != code || !msg || !strstr(msg, needle))
-        print_error("%s:%d: got %d (%s) \"%s\"; want %d (%s) naming \"%s\"\n", file, line,
-                    rc, pzarr_strerror(rc), msg ? msg : "(null)", code,
-                    pzarr_strerror(code), needle);
-    assert_int_equal(rc, code);
-    assert_non_null(msg);
-    assert_non_null(strstr(msg, needle));
-}
 
 static void rmtree(const char *path)
 {

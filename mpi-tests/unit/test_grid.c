@@ -17,14 +17,7 @@
 
 #include "pz_internal.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define LSAN_OFF() __lsan_disable()
-#define LSAN_ON() __lsan_enable()
-#else
-#define LSAN_OFF() ((void)0)
-#define LSAN_ON() ((void)0)
-#endif
+#include "unit_util.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -136,15 +129,6 @@ static unsigned char *slurp(const char *path, size_t *len)
     *len = (size_t)n;
     return b;
 }
-
-#define CHECK_OK(rc, msg)                                                          \
-    do {                                                                           \
-        int rc_ = (rc);                                                            \
-        if (rc_ != 0)                                                              \
-            print_error("%s:%d: rc %d (%s): %s\n", __FILE__, __LINE__, rc_,        \
-                        pzarr_strerror(rc_), (msg));                               \
-        assert_int_equal(rc_, 0);                                                  \
-    } while (0)
 
 /* ------------------------------------------------------------ pz_prod, box_inside */
 
