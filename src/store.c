@@ -325,9 +325,12 @@ static int parse_attrs(pzarr_store *s, const char *json, cJSON **out)
     return 0;
 }
 
+/* Rank 0's outcome, or a failure only some other rank saw (a bad argument on
+ * one rank), reaches every rank. */
 static int finish(pzarr_store *s, pz_err *e)
 {
-    pz_bcast_bufs(s->comm, 0, NULL, e);
+    if (pz_bcast_bufs(s->comm, 0, NULL, e) == 0)
+        pz_agree(s->comm, e);
     return pz_store_fail(s, e);
 }
 
