@@ -39,14 +39,6 @@ static uint64_t rng(void)
     return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-static void rmtree(const char *path)
-{
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", path);
-}
-
 static const char *fresh_dir(const char *tag, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s/unit-api-%s", PZARR_TEST_TMP, tag);
@@ -66,23 +58,6 @@ static bool exists(const char *root, const char *rel)
     char p[4400];
     join(p, sizeof p, root, rel);
     return access(p, F_OK) == 0;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
 }
 
 /* Parses root/rel as JSON; fails the test if absent or malformed. */

@@ -31,14 +31,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static void rmtree(const char *path)
-{
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", path);
-}
-
 /* PZARR_TEST_TMP/unit-bad-<tag>, fresh and existing. */
 static const char *fresh_dir(const char *tag, char *buf, size_t cap)
 {
@@ -63,23 +55,6 @@ static void put_file(const char *path, const void *data, size_t n)
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, n, f), n);
     assert_int_equal(fclose(f), 0);
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
 }
 
 /* A sorted, newline-joined listing of a directory tree (names and sizes),

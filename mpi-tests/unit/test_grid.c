@@ -97,14 +97,6 @@ static void naive_fill(int nd, size_t isz, const uint64_t *count, unsigned char 
     } while (next_index(nd, count, idx));
 }
 
-static void rmtree(const char *path)
-{
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", path);
-}
-
 static const char *fresh_dir(const char *name)
 {
     static char buf[4096];
@@ -112,22 +104,6 @@ static const char *fresh_dir(const char *name)
     mkdir(PZARR_TEST_TMP, 0777);
     rmtree(buf);
     return buf;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return b;
 }
 
 /* ------------------------------------------------------------ pz_prod, box_inside */

@@ -3,6 +3,7 @@
 #ifndef PZ_UNIT_UTIL_H
 #define PZ_UNIT_UTIL_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,33 @@ static inline void unit_check_fail(int rc, int code, const char *msg, const char
     assert_int_equal(rc, code);
     assert_non_null(msg);
     assert_non_null(strstr(msg, needle));
+}
+
+/* Removes a directory tree. */
+static inline void rmtree(const char *path)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", path);
+}
+
+/* A whole file, NUL-terminated (not counted in *len); NULL when absent. */
+static inline unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return b;
 }
 
 #endif
