@@ -10,11 +10,17 @@
  * same code and message) or local (any rank calls it on its own).
  * The library duplicates the caller's communicator, never touches
  * MPI_COMM_WORLD and never calls MPI_Init.
+ *
+ * Defining PZARR_WITHOUT_MPI before including this header leaves out
+ * <mpi.h> and the three declarations that need it (pzarr_open,
+ * pzarr_open_info, pzarr_comm); the library's own MPI-free layers build so.
  */
 #ifndef PZARR_H
 #define PZARR_H
 
+#ifndef PZARR_WITHOUT_MPI
 #include <mpi.h>
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +34,8 @@ extern "C" {
 #define PZARR_VERSION_NUMBER \
     (PZARR_VERSION_MAJOR * 10000 + PZARR_VERSION_MINOR * 100 + PZARR_VERSION_PATCH)
 
-/* Runtime version of the library, to compare with PZARR_VERSION_NUMBER. */
+/* Runtime version of the library, to compare with PZARR_VERSION_NUMBER.
+ * Local. */
 unsigned pzarr_version_number(void);
 
 /* Error codes: X(name, value, description). */
@@ -59,6 +66,8 @@ enum pzarr_errno {
 
 /* Static description of a code; never NULL. Local. */
 const char *pzarr_strerror(int code);
+/* The code's name ("PZARR_EINVAL"; "PZARR_UNKNOWN" for others). Local. */
+const char *pzarr_errname(int code);
 
 /* Data types, in the order of the Zarr v3 core spec. */
 typedef enum pzarr_dtype {
@@ -96,6 +105,7 @@ typedef struct pzarr_array pzarr_array;
 #define PZARR_CREATE 0x2    /* create the root group if absent (implies RDWR) */
 #define PZARR_FORMAT_V2 0x4 /* with PZARR_CREATE: the root group is Zarr v2 */
 
+#ifndef PZARR_WITHOUT_MPI
 /*
  * Opens the store at `path` (a directory). Collective.
  * On failure *out still receives a handle (unless memory ran out) whose
@@ -105,13 +115,14 @@ int pzarr_open(MPI_Comm comm, const char *path, int flags, pzarr_store **out);
 /* Same, with MPI-IO hints passed to every file the store opens. Collective. */
 int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
                     pzarr_store **out);
+/* The duplicated communicator of the store. Local. */
+MPI_Comm pzarr_comm(const pzarr_store *store);
+#endif
 /* Releases the store; open arrays must be closed first. NULL is a no-op.
  * Collective. */
 int pzarr_close(pzarr_store *store);
 /* Detailed message of the store's last failure ("" if none). Local. */
 const char *pzarr_errmsg(const pzarr_store *store);
-/* The duplicated communicator of the store. Local. */
-MPI_Comm pzarr_comm(const pzarr_store *store);
 
 /* ------------------------------------------------------------------ */
 /* Nodes: groups and attributes                                         */
@@ -138,12 +149,14 @@ int pzarr_node_kind_of(pzarr_store *s, const char *name, pzarr_node_kind *kind);
  * strings; free it with pzarr_free_list. Collective. */
 int pzarr_group_list(pzarr_store *s, const char *name, char ***names,
                      size_t *count);
+/* Frees what pzarr_group_list returned; NULL is a no-op. Local. */
 void pzarr_free_list(char **names, size_t count);
 /* Attributes of a group or array as a JSON object text; free with
  * pzarr_free. Collective. */
 int pzarr_attrs_get(pzarr_store *s, const char *name, char **json);
 /* Replaces the attributes with a JSON object text. Collective. */
 int pzarr_attrs_set(pzarr_store *s, const char *name, const char *json);
+/* Frees a string the library returned; NULL is a no-op. Local. */
 void pzarr_free(void *p);
 
 /* ------------------------------------------------------------------ */
@@ -226,7 +239,8 @@ typedef enum pzarr_owner_policy {
  * Chooses the ownership policy. With PZARR_OWNER_BLOCK, `dims` gives the
  * process grid (ndim entries whose product is the rank count, e.g. the dims
  * of the caller's MPI_Cart_create); NULL lets pzarr pick it as
- * MPI_Dims_create would. Flushes pending writes first. Collective.
+ * MPI_Dims_create would. Flushes pending writes first. Collective: a rank
+ * passing bad dims fails the call on every rank, and no rank's map changes.
  */
 int pzarr_array_set_owner(pzarr_array *a, pzarr_owner_policy policy,
                           const int *dims);
@@ -250,6 +264,7 @@ typedef struct pzarr_stats {
 
 /* This rank's counters since open or the last reset. Local. */
 int pzarr_get_stats(const pzarr_store *s, pzarr_stats *out);
+/* Sets this rank's counters to zero. Local. */
 void pzarr_reset_stats(pzarr_store *s);
 
 /* Largest number of bytes a rank holds in unflushed writes; past it

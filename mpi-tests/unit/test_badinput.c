@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "pzarr.h"
-#include "pz_internal.h"
+#include "format/format.h"
 
 #include "unit_util.h"
 

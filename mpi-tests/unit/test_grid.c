@@ -1,6 +1,6 @@
-/* Unit tests of the grid module (pure shape and selection math), checked
- * against naive reference implementations, plus `order: F` / transpose
- * arrays through the public API, whose chunk layout depends on that math. */
+/* Unit tests of the grid layer (pure shape and selection math, the owner
+ * map) and of node names, checked against naive reference implementations.
+ * No MPI: the pure layers are linked alone. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <setjmp.h>
@@ -9,13 +9,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "pz_internal.h"
+#include "format/format.h"
 
 #include "unit_util.h"
 
@@ -95,15 +93,6 @@ static void naive_fill(int nd, size_t isz, const uint64_t *count, unsigned char 
     do {
         memcpy(dst + offset_in(nd, dshape, dstart, idx) * isz, elem, isz);
     } while (next_index(nd, count, idx));
-}
-
-static const char *fresh_dir(const char *name)
-{
-    static char buf[4096];
-    snprintf(buf, sizeof buf, "%s/unit-grid-%s", PZARR_TEST_TMP, name);
-    mkdir(PZARR_TEST_TMP, 0777);
-    rmtree(buf);
-    return buf;
 }
 
 /* ------------------------------------------------------------ pz_prod, box_inside */
@@ -722,177 +711,137 @@ static void test_name_check_double_trailing_slash(void **state)
     assert_non_null(strstr(e.msg, "a//"));
 }
 
-/* ------------------------------------------------------------ order F through the API */
+/* ------------------------------------------------------------ owner map */
 
-enum { D0 = 5, D1 = 6, D2 = 7, C0 = 3, C1 = 4, C2 = 5 };
-
-static int32_t elem_value(uint64_t i, uint64_t j, uint64_t k)
+/* Every chunk has one owner in range; under the block policy the chunks a
+ * rank owns form one box of the grid, and the boxes of a process grid tile
+ * the chunk grid in the order of the ranks. */
+static void check_block_map(int nranks, int nd, const uint64_t *grid, const int *dims)
 {
-    return (int32_t)(i * 10000 + j * 100 + k + 1);
+    pz_owner_map om;
+    pz_err e = {0};
+    assert_int_equal(pz_owner_init(&om, PZARR_OWNER_BLOCK, nranks, nd, grid, dims, &e), 0);
+    uint64_t total = 1;
+    for (int d = 0; d < nd; d++)
+        total *= grid[d];
+    uint64_t *lo = malloc((size_t)nranks * PZ_MAX_NDIM * sizeof *lo);
+    uint64_t *hi = calloc((size_t)nranks * PZ_MAX_NDIM, sizeof *hi);
+    uint64_t *count = calloc((size_t)nranks, sizeof *count);
+    assert_non_null(lo);
+    assert_non_null(hi);
+    assert_non_null(count);
+    for (size_t k = 0; k < (size_t)nranks * PZ_MAX_NDIM; k++)
+        lo[k] = UINT64_MAX;
+    for (uint64_t i = 0; i < total; i++) {
+        uint64_t cc[PZ_MAX_NDIM];
+        pz_unlinear(nd, grid, i, cc);
+        int r = pz_owner_of(&om, cc);
+        assert_true(r >= 0 && r < nranks);
+        count[r]++;
+        for (int d = 0; d < nd; d++) {
+            uint64_t *l = &lo[(size_t)r * PZ_MAX_NDIM + d], *h = &hi[(size_t)r * PZ_MAX_NDIM + d];
+            *l = cc[d] < *l ? cc[d] : *l;
+            *h = cc[d] + 1 > *h ? cc[d] + 1 : *h;
+        }
+    }
+    for (int r = 0; r < nranks; r++) {
+        if (!count[r])
+            continue;
+        uint64_t box = 1;
+        for (int d = 0; d < nd; d++)
+            box *= hi[(size_t)r * PZ_MAX_NDIM + d] - lo[(size_t)r * PZ_MAX_NDIM + d];
+        assert_int_equal(box, count[r]); /* a box, no holes */
+    }
+    /* Blocks are balanced: along each dimension sizes differ by at most 1
+     * when there are at least as many chunks as processes. */
+    for (int d = 0; d < nd; d++) {
+        if (grid[d] < (uint64_t)om.pdims[d])
+            continue;
+        uint64_t mn = UINT64_MAX, mx = 0;
+        for (int r = 0; r < nranks; r++) {
+            if (!count[r])
+                continue;
+            uint64_t w = hi[(size_t)r * PZ_MAX_NDIM + d] - lo[(size_t)r * PZ_MAX_NDIM + d];
+            mn = w < mn ? w : mn;
+            mx = w > mx ? w : mx;
+        }
+        assert_true(mx - mn <= 1);
+    }
+    free(lo);
+    free(hi);
+    free(count);
 }
 
-static int32_t le_i32(const unsigned char *p)
-{
-    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
-    int32_t v;
-    memcpy(&v, &u, 4);
-    return v;
-}
-
-/* Offset (in elements) of chunk-local (i, j, k) under an axis permutation:
- * the stored chunk is the C-order array of axes order[0], order[1], order[2]. */
-static uint64_t permuted_offset(const int order[3], const uint64_t loc[3])
-{
-    const uint64_t cs[3] = {C0, C1, C2};
-    uint64_t off = 0;
-    for (int a = 0; a < 3; a++)
-        off = off * cs[order[a]] + loc[order[a]];
-    return off;
-}
-
-/* Checks the raw bytes of chunk cc (stored without compression). */
-static void check_raw_chunk(const char *dir, const char *key, const uint64_t cc[3],
-                            const int order[3])
-{
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", dir, key);
-    size_t n = 0;
-    unsigned char *raw = slurp(path, &n);
-    if (!raw)
-        print_error("chunk %s is missing\n", path);
-    assert_non_null(raw);
-    assert_int_equal(n, (size_t)C0 * C1 * C2 * 4);
-    const uint64_t cs[3] = {C0, C1, C2}, sh[3] = {D0, D1, D2};
-    uint64_t loc[3];
-    for (loc[0] = 0; loc[0] < C0; loc[0]++)
-        for (loc[1] = 0; loc[1] < C1; loc[1]++)
-            for (loc[2] = 0; loc[2] < C2; loc[2]++) {
-                uint64_t g[3];
-                bool inside = true;
-                for (int d = 0; d < 3; d++) {
-                    g[d] = cc[d] * cs[d] + loc[d];
-                    inside &= g[d] < sh[d];
-                }
-                if (!inside)
-                    continue;
-                int32_t v = le_i32(raw + permuted_offset(order, loc) * 4);
-                if (v != elem_value(g[0], g[1], g[2]))
-                    print_error("%s: (%llu,%llu,%llu) holds %d\n", key,
-                                (unsigned long long)g[0], (unsigned long long)g[1],
-                                (unsigned long long)g[2], (int)v);
-                assert_int_equal(v, elem_value(g[0], g[1], g[2]));
-            }
-    free(raw);
-}
-
-static void check_values(pzarr_array *a, const uint64_t *start, const uint64_t *count)
-{
-    uint64_t n = count[0] * count[1] * count[2];
-    int32_t *buf = malloc(n * sizeof *buf + 4);
-    assert_non_null(buf);
-    CHECK_OK(pzarr_array_read(a, start, count, buf), pzarr_array_errmsg(a));
-    for (uint64_t i = 0; i < count[0]; i++)
-        for (uint64_t j = 0; j < count[1]; j++)
-            for (uint64_t k = 0; k < count[2]; k++)
-                assert_int_equal(buf[(i * count[1] + j) * count[2] + k],
-                                 elem_value(start[0] + i, start[1] + j, start[2] + k));
-    free(buf);
-}
-
-/* Writes the whole array in two overlapping-free halves, reads back, checks
- * the on-disk layout of a full and a ragged chunk, reopens and reads again. */
-static void order_roundtrip(const char *tag, const char *meta, const char *keys[2],
-                            const int order[3])
-{
-    const char *dir = fresh_dir(tag);
-    pzarr_store *s = NULL;
-    CHECK_OK(pzarr_open(MPI_COMM_WORLD, dir, PZARR_CREATE, &s), pzarr_errmsg(s));
-    pzarr_array *a = NULL;
-    CHECK_OK(pzarr_array_create(s, "f", meta, &a), pzarr_errmsg(s));
-    int32_t *all = malloc(D0 * D1 * D2 * sizeof *all);
-    assert_non_null(all);
-    for (uint64_t i = 0; i < D0; i++)
-        for (uint64_t j = 0; j < D1; j++)
-            for (uint64_t k = 0; k < D2; k++)
-                all[(i * D1 + j) * D2 + k] = elem_value(i, j, k);
-    /* Rows [0,2) then [2,5): the second write starts mid-chunk. */
-    uint64_t s0[3] = {0, 0, 0}, n0[3] = {2, D1, D2};
-    uint64_t s1[3] = {2, 0, 0}, n1[3] = {3, D1, D2};
-    CHECK_OK(pzarr_array_write(a, s0, n0, all), pzarr_array_errmsg(a));
-    CHECK_OK(pzarr_array_write(a, s1, n1, all + 2 * D1 * D2), pzarr_array_errmsg(a));
-    CHECK_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
-    uint64_t full[3] = {D0, D1, D2}, sub_s[3] = {1, 2, 3}, sub_n[3] = {4, 3, 4};
-    check_values(a, s0, full);
-    check_values(a, sub_s, sub_n);
-    CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
-
-    char adir[4200];
-    snprintf(adir, sizeof adir, "%s/f", dir);
-    const uint64_t cc0[3] = {0, 0, 0}, cc1[3] = {1, 1, 1};
-    check_raw_chunk(adir, keys[0], cc0, order);
-    check_raw_chunk(adir, keys[1], cc1, order);
-
-    CHECK_OK(pzarr_array_open(s, "f", &a), pzarr_errmsg(s));
-    check_values(a, s0, full);
-    uint64_t one_s[3] = {4, 5, 6}, one_n[3] = {1, 1, 1};
-    check_values(a, one_s, one_n);
-    CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
-    CHECK_OK(pzarr_close(s), "close");
-    free(all);
-}
-
-static void test_order_f_v2(void **state)
+static void test_owner_block(void **state)
 {
     (void)state;
-    const char *meta = "{\"zarr_format\":2,\"shape\":[5,6,7],\"chunks\":[3,4,5],"
-                       "\"dtype\":\"<i4\",\"compressor\":null,\"fill_value\":0,"
-                       "\"order\":\"F\",\"filters\":null}";
-    const char *keys[2] = {"0.0.0", "1.1.1"};
-    const int order[3] = {2, 1, 0}; /* F: the first axis varies fastest */
-    order_roundtrip("v2F", meta, keys, order);
+    static const struct {
+        int nranks, nd;
+        uint64_t grid[3];
+        int dims[3];
+        bool given;
+    } cases[] = {
+        {1, 3, {4, 4, 4}, {1, 1, 1}, true},  {4, 2, {8, 8}, {2, 2}, true},
+        {6, 2, {7, 5}, {3, 2}, true},        {6, 2, {7, 5}, {2, 3}, true},
+        {4, 3, {2, 1, 1}, {4, 1, 1}, true},  {8, 3, {5, 6, 7}, {0}, false},
+        {12, 2, {10, 3}, {0}, false},        {5, 1, {17}, {0}, false},
+        {3, 3, {1, 1, 1}, {0}, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_block_map(cases[i].nranks, cases[i].nd, cases[i].grid,
+                        cases[i].given ? cases[i].dims : NULL);
 }
 
-static void test_transpose_v3(void **state)
+static void test_owner_known_values(void **state)
 {
     (void)state;
-    const char *meta =
-        "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[5,6,7],"
-        "\"data_type\":\"int32\",\"chunk_grid\":{\"name\":\"regular\","
-        "\"configuration\":{\"chunk_shape\":[3,4,5]}},\"chunk_key_encoding\":"
-        "{\"name\":\"default\",\"configuration\":{\"separator\":\"/\"}},"
-        "\"fill_value\":0,\"codecs\":[{\"name\":\"transpose\",\"configuration\":"
-        "{\"order\":[2,1,0]}},{\"name\":\"bytes\",\"configuration\":"
-        "{\"endian\":\"little\"}}]}";
-    const char *keys[2] = {"c/0/0/0", "c/1/1/1"};
-    const int order[3] = {2, 1, 0};
-    order_roundtrip("v3T", meta, keys, order);
+    pz_owner_map om;
+    pz_err e = {0};
+    /* 2x2 process grid over 4x4 chunks: quadrants, row-major rank order. */
+    const uint64_t grid[2] = {4, 4};
+    assert_int_equal(pz_owner_init(&om, PZARR_OWNER_BLOCK, 4, 2, grid, (int[]){2, 2}, &e), 0);
+    assert_int_equal(pz_owner_of(&om, (uint64_t[]){0, 0}), 0);
+    assert_int_equal(pz_owner_of(&om, (uint64_t[]){1, 3}), 1);
+    assert_int_equal(pz_owner_of(&om, (uint64_t[]){3, 0}), 2);
+    assert_int_equal(pz_owner_of(&om, (uint64_t[]){2, 2}), 3);
+    /* Round robin: linear index modulo the rank count. */
+    assert_int_equal(pz_owner_init(&om, PZARR_OWNER_ROUND_ROBIN, 3, 2, grid, NULL, &e), 0);
+    for (uint64_t i = 0; i < 16; i++) {
+        uint64_t cc[2];
+        pz_unlinear(2, grid, i, cc);
+        assert_int_equal(pz_owner_of(&om, cc), (int)(i % 3));
+    }
+    /* NULL dims: factors whose product is the rank count, largest first. */
+    const uint64_t g3[3] = {9, 9, 9};
+    assert_int_equal(pz_owner_init(&om, PZARR_OWNER_BLOCK, 12, 3, g3, NULL, &e), 0);
+    assert_int_equal(om.pdims[0] * om.pdims[1] * om.pdims[2], 12);
+    assert_true(om.pdims[0] >= om.pdims[1] && om.pdims[1] >= om.pdims[2]);
+    /* One rank, or a 0-d array: everything is rank 0's. */
+    assert_int_equal(pz_owner_init(&om, PZARR_OWNER_BLOCK, 1, 0, NULL, NULL, &e), 0);
+    assert_int_equal(pz_owner_of(&om, NULL), 0);
 }
 
-/* A permutation that is not a reversal: stored axes (j, k, i). */
-static void test_transpose_v3_cyclic(void **state)
+static void test_owner_bad_dims(void **state)
 {
     (void)state;
-    const char *meta =
-        "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[5,6,7],"
-        "\"data_type\":\"int32\",\"chunk_grid\":{\"name\":\"regular\","
-        "\"configuration\":{\"chunk_shape\":[3,4,5]}},\"chunk_key_encoding\":"
-        "{\"name\":\"default\",\"configuration\":{\"separator\":\".\"}},"
-        "\"fill_value\":0,\"codecs\":[{\"name\":\"transpose\",\"configuration\":"
-        "{\"order\":[1,2,0]}},{\"name\":\"bytes\",\"configuration\":"
-        "{\"endian\":\"little\"}}]}";
-    const char *keys[2] = {"c.0.0.0", "c.1.1.1"};
-    const int order[3] = {1, 2, 0};
-    order_roundtrip("v3T120", meta, keys, order);
+    pz_owner_map om;
+    pz_err e = {0};
+    const uint64_t grid[2] = {4, 4};
+    assert_int_equal(pz_owner_init(&om, PZARR_OWNER_BLOCK, 4, 2, grid, (int[]){3, 1}, &e),
+                     PZARR_EINVAL);
+    assert_non_null(strstr(e.msg, "process grid has 3 ranks, the communicator 4"));
+    assert_int_equal(pz_owner_init(&om, PZARR_OWNER_BLOCK, 4, 2, grid, (int[]){4, 0}, &e),
+                     PZARR_EINVAL);
+    assert_non_null(strstr(e.msg, "dimension 1 is 0"));
+    assert_int_equal(pz_owner_init(&om, (pzarr_owner_policy)7, 4, 2, grid, NULL, &e),
+                     PZARR_EINVAL);
+    assert_non_null(strstr(e.msg, "unknown ownership policy 7"));
 }
 
 int main(int argc, char **argv)
 {
-    /* MPICH's MPI_Init leaks hwloc plugin memory (1016 bytes, unrelated to
-     * pzarr); keep LeakSanitizer for everything else. */
-    LSAN_OFF();
-    MPI_Init(&argc, &argv);
-    LSAN_ON();
+    (void)argc;
+    (void)argv;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prod),
         cmocka_unit_test(test_box_inside),
@@ -910,11 +859,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_byteswap),
         cmocka_unit_test(test_name_check),
         cmocka_unit_test(test_name_check_double_trailing_slash),
-        cmocka_unit_test(test_order_f_v2),
-        cmocka_unit_test(test_transpose_v3),
-        cmocka_unit_test(test_transpose_v3_cyclic),
+        cmocka_unit_test(test_owner_block),
+        cmocka_unit_test(test_owner_known_values),
+        cmocka_unit_test(test_owner_bad_dims),
     };
-    int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    MPI_Finalize();
-    return rc;
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

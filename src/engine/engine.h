@@ -1,0 +1,210 @@
+/*
+ * engine: the library's handles and every public call behind them. Stores,
+ * nodes (groups, attributes, documents through rank 0), the array handle,
+ * the write buffer, local and collective reads, the flush, shard writing and
+ * resizing. Files of the engine call each other in one direction only (see
+ * src/README.md); this header lists their functions file by file.
+ */
+#ifndef PZ_ENGINE_H
+#define PZ_ENGINE_H
+
+#include "format/format.h"
+#include "parallel/parallel.h"
+#include "storage/storage.h"
+
+#define PZ_SEG_BYTES ((size_t)64 << 20)       /* write buffer segment size */
+#define PZ_FLUSH_BUDGET ((uint64_t)256 << 20) /* remote bytes fetched per round */
+#define PZ_FLUSH_BATCH 256                    /* chunks merged per round at most */
+#define PZ_READ_BATCH 256                     /* chunk files per batch of a read */
+#define PZ_READ_BATCH_BYTES ((size_t)8 << 20) /* decoded bytes per batch of a read */
+
+struct pzarr_store {
+    MPI_Comm comm;
+    int rank, size;
+    char *root;
+    int flags;
+    MPI_Info info; /* our dup of the caller's hints, plus our own */
+    /* For chunk files: `info` when the caller gave hints (or
+     * PZARR_CHUNK_IO=mpiio), so they reach MPI-IO; else MPI_INFO_NULL, and
+     * small chunk files go through POSIX calls, much cheaper per file.
+     * Shards always use MPI-IO with `info`. */
+    MPI_Info chunk_info;
+    int root_format; /* 2 or 3: format used for new groups; 0 when empty */
+    pz_err err;
+    pzarr_stats stats;
+    int open_arrays;
+};
+
+/* A node's documents, as rank 0 found them. */
+typedef struct pz_node_docs {
+    pzarr_node_kind kind;
+    int format;
+    pz_buf doc;   /* zarr.json, .zarray or .zgroup */
+    pz_buf attrs; /* .zattrs (v2) */
+} pz_node_docs;
+
+/*
+ * One piece of one write: the part of a pzarr_array_write call that falls in
+ * one unit. Its box (unit-local start, then size; 2*ndim values) lives in
+ * the buffer's coordinate pool, its dense C-order data in a segment.
+ */
+typedef struct pz_piece {
+    uint64_t chunk;  /* linear unit index */
+    uint64_t seq;    /* write call number on the writing rank */
+    uint64_t nbytes; /* data bytes */
+    uint64_t addr;   /* address of the data (exposed in the data window) */
+    uint64_t box;    /* index of the box in the coordinate pool */
+    int32_t src;     /* writing rank */
+    int32_t owner;
+} pz_piece;
+
+typedef struct pz_seg {
+    unsigned char *data;
+    size_t size, cap;
+} pz_seg;
+
+/* The write buffer: this rank's unflushed writes, cut at unit boundaries. */
+typedef struct pz_wbuf {
+    pz_piece *pieces;
+    size_t npieces, cap_pieces;
+    uint64_t *coords;
+    size_t ncoords, cap_coords;
+    pz_seg *segs;
+    size_t nsegs, cap_segs;
+    uint64_t bytes; /* data bytes held */
+    uint64_t seq;   /* next write number */
+} pz_wbuf;
+
+struct pzarr_array {
+    pzarr_store *s;
+    char *name;
+    char *dir;
+    pz_meta m;
+    pz_err err;
+    /* The unit of ownership, merging and encoding: the chunk, or for a
+     * sharded array the inner chunk. chunk_elems/bytes describe a unit. */
+    uint64_t unit[PZ_MAX_NDIM];
+    uint64_t chunk_elems;
+    size_t chunk_bytes;
+    uint64_t grid[PZ_MAX_NDIM];  /* units per dimension */
+    uint64_t nunits;
+    uint64_t per[PZ_MAX_NDIM];   /* units per shard (1 when not sharded) */
+    uint64_t sgrid[PZ_MAX_NDIM]; /* shards (storage chunks) per dimension */
+    pz_owner_map om;
+    pzarr_owner_policy policy;
+    bool pdims_set;
+    int pdims[PZ_MAX_NDIM];
+    pz_wbuf wb;
+    uint64_t write_limit;
+    pz_xchg x;
+    char *mkdir_cache; /* last chunk directory known to exist */
+    pz_buf rbufs[PZ_READ_BATCH]; /* file buffers of local reads, reused */
+};
+
+/* ---------------------------------------------------------------- store.c */
+
+/* Copies a local outcome into the store's message and returns it. */
+int pz_store_fail(pzarr_store *s, const pz_err *e);
+/* Ends a collective call on the store: every rank returns the same code and
+ * message. */
+int pz_store_end(pzarr_store *s, pz_outcome from, pz_err *e);
+
+/* ---------------------------------------------------------------- node.c */
+
+/* Checks a node name into its canonical form (message in the store). */
+int pz_node_check_name(pzarr_store *s, const char *name, char *canon);
+/* Parses an attributes JSON object text (NULL: *out NULL). */
+int pz_node_parse_attrs(pzarr_store *s, const char *json, cJSON **out);
+/* Prefixes `name` with the store root. */
+char *pz_node_dir(const pzarr_store *s, const char *name);
+/* Rank 0 only: looks at what lives at dir (counts metadata reads). */
+int pz_node_probe(pzarr_store *s, const char *dir, pz_node_docs *nd);
+void pz_node_docs_free(pz_node_docs *nd);
+/* Collective: rank 0 probes `name` (unless e already holds a failure),
+ * every rank receives the documents or rank 0's failure. */
+int pz_node_fetch(pzarr_store *s, const char *name, pz_node_docs *nd, pz_err *e);
+/* Rank 0 only: creates missing parent groups of `name` in format fmt. */
+int pz_node_make_parents(pzarr_store *s, const char *name, int fmt, pz_err *e);
+/* Rank 0 only: writes a metadata document atomically (counts). */
+int pz_node_write_doc(pzarr_store *s, const char *path, const char *text, pz_err *e);
+/* Rank 0 only: a group's documents in dir. */
+int pz_node_write_group(pzarr_store *s, const char *dir, int fmt, const cJSON *attrs,
+                        pz_err *e);
+/* Rank 0 only: an array's documents in dir, .zattrs first, main doc last. */
+int pz_node_write_array(pzarr_store *s, const char *dir, const pz_meta *m, pz_err *e);
+
+/* ---------------------------------------------------------------- unit.c */
+
+/* The unit geometry and owner map of a (re)shaped array. */
+int pz_array_derive(pzarr_array *a, pz_err *e);
+int pz_array_check_box(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                       const char *what, pz_err *e);
+/* Key and path of the storage chunk (or shard) at grid coordinates cc. */
+int pz_array_chunk_path(pzarr_array *a, const uint64_t *cc, char *key, size_t keycap,
+                        char **path, pz_err *e);
+/* Extent of unit cc that lies inside the array. */
+void pz_array_chunk_extent(const pzarr_array *a, const uint64_t *cc, uint64_t *ext);
+/* Decodes unit bytes into out (chunk_bytes), naming the unit on failure. */
+int pz_array_decode(pzarr_array *a, const char *key, const pz_buf *enc, void *out,
+                    pz_err *e);
+/* A unit's name for messages: its chunk key, or for a sharded array the
+ * shard key and the inner chunk's coordinates. */
+void pz_array_unit_name(const pzarr_array *a, const uint64_t *ucc, char *out, size_t cap);
+bool pz_array_identity(const pzarr_array *a);
+/* Whether a unit equals the fill value everywhere (any NaN matches a NaN
+ * fill; a null fill never matches). */
+bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk);
+/* Makes sure the directory holding a chunk file exists (cached). */
+int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
+/* Writes a merged chunk atomically, or removes it when all fill. */
+int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
+                         pz_buf *enc, pz_err *e);
+
+/* ---------------------------------------------------------------- fetch.c */
+
+/* The encoded bytes of n units (linear indices), read in batches from chunk
+ * files or from shards: present[i] is false for an absent unit. */
+int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
+                         bool *present, pz_err *e);
+/* Opens a shard and reads its index; f->fh is MPI_FILE_NULL when absent. */
+int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, pz_file *f,
+                        uint64_t *entries, uint64_t *file_size, pz_err *e);
+
+/* ---------------------------------------------------------------- wbuf.c */
+
+void pz_wbuf_clear(pzarr_array *a);
+void pz_wbuf_free(pzarr_array *a);
+/* Applies this rank's pending pieces that intersect the box onto buf. */
+void pz_wbuf_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                     void *buf);
+
+/* ---------------------------------------------------------------- read.c */
+
+/* Reads storage only (no pending writes) into buf. */
+int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                          void *buf, pz_err *e);
+
+/* ---------------------------------------------------------------- shard_write.c */
+
+/* Inner chunks a rank encoded in a flush, for the shard writers. */
+typedef struct pz_unit_out {
+    uint64_t unit;   /* linear unit index */
+    uint64_t nbytes; /* PZ_SHARD_EMPTY: the inner chunk is all fill (empty) */
+    uint64_t off;    /* in data */
+} pz_unit_out;
+
+typedef struct pz_shard_out {
+    pz_unit_out *u;
+    size_t n, cap;
+    pz_buf data;
+} pz_shard_out;
+
+/* Collective (inside the flush's passive-target epoch): writes every shard
+ * touched by the inner chunks the ranks encoded. */
+void pz_shard_flush(pzarr_array *a, pz_shard_out *so, pz_err *e);
+
+/* ---------------------------------------------------------------- flush.c */
+
+/* pzarr_array_flush is public; close, resize and set_owner call it. */
+
+#endif /* PZ_ENGINE_H */

@@ -1,0 +1,154 @@
+/*
+ * The encoded bytes of units as storage holds them: chunk files read in
+ * batches, or inner chunks read out of shard files by byte range (the index
+ * first, then only the inner chunks asked for). Shards go through MPI-IO
+ * with the store's hints.
+ */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int read_index(pzarr_array *a, pz_file *f, const char *key, uint64_t *entries,
+                      uint64_t *file_size, pz_err *e)
+{
+    const pz_shard_spec *sh = &a->m.shard;
+    uint64_t size = 0, ib = pz_shard_index_bytes(sh);
+    PZ_TRY(f->be->size(f, &size, e));
+    *file_size = size;
+    if (size < ib)
+        return pz_err_set(e, PZARR_ECORRUPT,
+                          "shard %s: %llu bytes cannot hold its %llu-byte index", key,
+                          (unsigned long long)size, (unsigned long long)ib);
+    unsigned char *raw = pz_malloc((size_t)ib);
+    if (!raw)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory for a shard index");
+    size_t got = 0;
+    int rc = f->be->read_at(f, sh->index_at_start ? 0 : size - ib, raw, (size_t)ib, &got, e);
+    if (rc == 0 && got != ib)
+        rc = pz_err_set(e, PZARR_ECORRUPT, "shard %s: short index read", key);
+    a->s->stats.bytes_read += ib;
+    if (rc == 0)
+        rc = pz_shard_index_decode(sh, raw, size, key, entries, e);
+    pz_free(raw);
+    return rc;
+}
+
+int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, pz_file *f,
+                        uint64_t *entries, uint64_t *file_size, pz_err *e)
+{
+    pz_err local;
+    pz_err_clear(&local);
+    a->s->stats.chunk_reads++;
+    int rc = pz_mpiio_backend.open(f, path, PZ_FILE_READ, a->s->info, &local);
+    if (rc == PZARR_ENOENT)
+        return 0; /* absent: f->fh stays MPI_FILE_NULL */
+    if (rc)
+        return pz_err_set(e, PZARR_EIO, "cannot open shard %s", path);
+    return read_index(a, f, key, entries, file_size, e);
+}
+
+typedef struct unit_ref {
+    uint64_t shard, inner;
+    size_t pos;
+} unit_ref;
+
+static int cmp_ref(const void *x, const void *y)
+{
+    const unit_ref *a = x, *b = y;
+    if (a->shard != b->shard)
+        return a->shard < b->shard ? -1 : 1;
+    return a->inner < b->inner ? -1 : a->inner > b->inner;
+}
+
+static void unit_place(const pzarr_array *a, uint64_t unit, uint64_t *shard, uint64_t *inner)
+{
+    uint64_t ucc[PZ_MAX_NDIM], scc[PZ_MAX_NDIM], icc[PZ_MAX_NDIM];
+    pz_unlinear(a->m.ndim, a->grid, unit, ucc);
+    for (int d = 0; d < a->m.ndim; d++) {
+        scc[d] = ucc[d] / a->per[d];
+        icc[d] = ucc[d] % a->per[d];
+    }
+    *shard = pz_linear(a->m.ndim, a->sgrid, scc);
+    *inner = pz_linear(a->m.ndim, a->per, icc);
+}
+
+/* Reads the inner chunks refs[0..n) of one shard. */
+static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint64_t *entries,
+                            pz_buf *bufs, bool *present, pz_err *e)
+{
+    uint64_t scc[PZ_MAX_NDIM];
+    char key[PZ_KEY_MAX], *path = NULL;
+    pz_unlinear(a->m.ndim, a->sgrid, refs[0].shard, scc);
+    PZ_TRY(pz_array_chunk_path(a, scc, key, sizeof key, &path, e));
+    pz_file f;
+    uint64_t size = 0;
+    int rc = pz_shard_open_index(a, path, key, &f, entries, &size, e);
+    pz_free(path);
+    for (size_t i = 0; rc == 0 && f.fh != MPI_FILE_NULL && i < n; i++) {
+        uint64_t off = entries[2 * refs[i].inner], len = entries[2 * refs[i].inner + 1];
+        if (off == PZ_SHARD_EMPTY && len == PZ_SHARD_EMPTY)
+            continue;
+        pz_buf *b = &bufs[refs[i].pos];
+        if (len > SIZE_MAX - 1 || pz_buf_reserve(b, (size_t)len + 1) != 0) {
+            rc = pz_err_set(e, PZARR_ENOMEM, "shard %s: cannot hold an inner chunk of %llu "
+                            "bytes", key, (unsigned long long)len);
+            break;
+        }
+        size_t got = 0;
+        rc = f.be->read_at(&f, off, b->data, (size_t)len, &got, e);
+        if (rc == 0 && got != len)
+            rc = pz_err_set(e, PZARR_ECORRUPT, "shard %s: short read of an inner chunk", key);
+        b->size = (size_t)len;
+        present[refs[i].pos] = true;
+        a->s->stats.bytes_read += len;
+    }
+    if (f.fh != MPI_FILE_NULL)
+        f.be->close(&f, NULL);
+    return rc;
+}
+
+int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
+                         bool *present, pz_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        present[i] = false;
+        bufs[i].size = 0;
+    }
+    if (!a->m.shard.on) {
+        char **paths = pz_calloc(n ? n : 1, sizeof *paths);
+        int rc = paths ? 0 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            uint64_t cc[PZ_MAX_NDIM];
+            char key[256];
+            pz_unlinear(a->m.ndim, a->grid, units[i], cc);
+            rc = pz_array_chunk_path(a, cc, key, sizeof key, &paths[i], e);
+        }
+        if (rc == 0)
+            rc = pz_io_read_batch((int)n, (const char *const *)paths, a->s->chunk_info, bufs,
+                                  present, &a->s->stats, e);
+        for (size_t i = 0; paths && i < n; i++)
+            pz_free(paths[i]);
+        pz_free(paths);
+        return rc;
+    }
+    unit_ref *refs = pz_malloc((n ? n : 1) * sizeof *refs);
+    uint64_t *entries = pz_malloc((size_t)(2 * a->m.shard.ninner) * sizeof *entries);
+    int rc = (!refs || !entries) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        unit_place(a, units[i], &refs[i].shard, &refs[i].inner);
+        refs[i].pos = i;
+    }
+    if (rc == 0 && n > 1)
+        qsort(refs, n, sizeof *refs, cmp_ref);
+    for (size_t i = 0; rc == 0 && i < n;) {
+        size_t j = i + 1;
+        while (j < n && refs[j].shard == refs[i].shard)
+            j++;
+        rc = fetch_from_shard(a, refs + i, j - i, entries, bufs, present, e);
+        i = j;
+    }
+    pz_free(refs);
+    pz_free(entries);
+    return rc;
+}

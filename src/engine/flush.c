@@ -1,0 +1,412 @@
+/*
+ * The collective flush.
+ *
+ * 1. Each rank sorts its buffered pieces by owner and builds, for every other
+ *    owner, a directory of its pieces (chunk, write number, size, address,
+ *    box) in memory attached to the array's dynamic window.
+ * 2. A fence epoch on the slot window: each source puts (count, address) of
+ *    its directory into the owner's slot for that source.
+ * 3. Owners fetch the directories with MPI_Get, sort every piece of every
+ *    owned chunk by (writing rank, write number), and in rounds of bounded
+ *    size fetch the remote data with MPI_Get, wait for everybody's fetches
+ *    (a barrier, so that no rank computes while others still read from it:
+ *    passive-target progress here needs the target inside MPI), then merge
+ *    each chunk over its stored content (or the fill value) and write it.
+ *
+ * All one-sided traffic happens while every rank is inside this collective.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* An incoming piece, local or remote. */
+typedef struct in_rec {
+    uint64_t chunk, seq, nbytes, addr;
+    int src;
+    const uint64_t *box; /* cstart[nd], n[nd] */
+    unsigned char *data; /* NULL until fetched */
+} in_rec;
+
+typedef struct flush_ctx {
+    pzarr_array *a;
+    int rank, size, nd;
+    size_t esize;      /* directory entry, in uint64 words */
+    uint64_t *outdir;  /* my directories for other owners */
+    uint64_t *cnt, *off; /* per owner: entries and first entry in outdir */
+    uint64_t *indir;   /* directories fetched from sources */
+    in_rec *recs;
+    size_t nrecs;
+    size_t *groups; /* start index of each chunk's run in recs, + end */
+    size_t ngroups;
+    size_t *batch_end; /* group index where each round ends */
+    int nbatches;
+    pz_buf enc;
+    pz_shard_out so; /* sharded arrays: encoded inner chunks */
+} flush_ctx;
+
+/* Step 1: directories of my pieces for each other owner. */
+static int build_outdirs(flush_ctx *c, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    const pz_wbuf *l = &a->wb;
+    c->cnt = pz_calloc((size_t)c->size, sizeof *c->cnt);
+    c->off = pz_calloc((size_t)c->size, sizeof *c->off);
+    if (!c->cnt || !c->off)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    size_t total = 0;
+    for (size_t i = 0; i < l->npieces; i++)
+        if (l->pieces[i].owner != c->rank) {
+            c->cnt[l->pieces[i].owner]++;
+            total++;
+        }
+    for (int o = 1; o < c->size; o++)
+        c->off[o] = c->off[o - 1] + c->cnt[o - 1];
+    if (total == 0)
+        return 0;
+    c->outdir = pz_malloc(total * c->esize * sizeof(uint64_t));
+    uint64_t *fill = pz_calloc((size_t)c->size, sizeof *fill);
+    if (!c->outdir || !fill) {
+        pz_free(fill);
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    }
+    for (size_t i = 0; i < l->npieces; i++) {
+        const pz_piece *p = &l->pieces[i];
+        if (p->owner == c->rank)
+            continue;
+        uint64_t *w = c->outdir + (c->off[p->owner] + fill[p->owner]++) * c->esize;
+        w[0] = p->chunk;
+        w[1] = p->seq;
+        w[2] = p->nbytes;
+        w[3] = p->addr;
+        w[4] = (uint64_t)c->rank;
+        if (c->nd > 0)
+            memcpy(w + 5, l->coords + p->box, 2 * (size_t)c->nd * sizeof(uint64_t));
+    }
+    pz_free(fill);
+    if (pz_xchg_attach(&a->x, c->outdir, total * c->esize * sizeof(uint64_t)) != 0) {
+        pz_free(c->outdir);
+        c->outdir = NULL;
+        return pz_err_set(e, PZARR_EMPI, "MPI_Win_attach failed in flush");
+    }
+    return 0;
+}
+
+
+static int cmp_rec(const void *x, const void *y)
+{
+    const in_rec *p = x, *q = y;
+    if (p->chunk != q->chunk)
+        return p->chunk < q->chunk ? -1 : 1;
+    if (p->src != q->src)
+        return p->src < q->src ? -1 : 1;
+    return p->seq < q->seq ? -1 : (p->seq > q->seq);
+}
+
+/* Step 3a: fetch directories and list every piece of my chunks. */
+static int gather_recs(flush_ctx *c, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    const pz_wbuf *l = &a->wb;
+    uint64_t nremote = pz_xchg_total(&a->x);
+    size_t nlocal = l->npieces;
+    for (int o = 0; o < c->size; o++)
+        if (o != c->rank)
+            nlocal -= c->cnt[o];
+    if (nremote) {
+        c->indir = pz_malloc(nremote * c->esize * sizeof(uint64_t));
+        if (!c->indir)
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory for %llu incoming pieces",
+                              (unsigned long long)nremote);
+    }
+    uint64_t at = 0;
+    for (int s = 0; s < c->size; s++) {
+        uint64_t n = pz_xchg_count(&a->x, s);
+        if (n && pz_xchg_get(&a->x, c->indir + at * c->esize, n * c->esize * sizeof(uint64_t),
+                             s, pz_xchg_addr(&a->x, s)))
+            return pz_err_set(e, PZARR_EMPI, "MPI_Get of a directory from rank %d failed", s);
+        at += n;
+    }
+    pz_xchg_flush(&a->x);
+    c->recs = pz_malloc((nlocal + nremote) * sizeof *c->recs);
+    if (!c->recs && nlocal + nremote)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    for (size_t i = 0; i < l->npieces; i++) {
+        const pz_piece *p = &l->pieces[i];
+        if (p->owner != c->rank)
+            continue;
+        c->recs[c->nrecs++] = (in_rec){p->chunk, p->seq, p->nbytes, p->addr, c->rank,
+                                       l->coords + p->box,
+                                       (unsigned char *)(uintptr_t)p->addr};
+    }
+    for (uint64_t i = 0; i < nremote; i++) {
+        const uint64_t *w = c->indir + i * c->esize;
+        if (w[0] >= a->nunits || (int)w[4] >= c->size)
+            return pz_err_set(e, PZARR_EMPI, "flush received a malformed directory entry");
+        c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL};
+    }
+    if (c->nrecs > 1)
+        qsort(c->recs, c->nrecs, sizeof *c->recs, cmp_rec);
+    return 0;
+}
+
+/* Step 3b: chunk runs and rounds of bounded remote bytes. */
+static int plan_batches(flush_ctx *c, pz_err *e)
+{
+    c->groups = pz_malloc((c->nrecs + 1) * sizeof *c->groups);
+    c->batch_end = pz_malloc((c->nrecs + 1) * sizeof *c->batch_end);
+    if (!c->groups || !c->batch_end)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    for (size_t i = 0; i < c->nrecs; i++)
+        if (i == 0 || c->recs[i].chunk != c->recs[i - 1].chunk)
+            c->groups[c->ngroups++] = i;
+    c->groups[c->ngroups] = c->nrecs;
+    uint64_t bytes = 0;
+    size_t in_batch = 0;
+    for (size_t g = 0; g < c->ngroups; g++) {
+        uint64_t gb = 0;
+        for (size_t i = c->groups[g]; i < c->groups[g + 1]; i++)
+            if (c->recs[i].src != c->rank)
+                gb += c->recs[i].nbytes;
+        if (in_batch > 0 && (bytes + gb > PZ_FLUSH_BUDGET || in_batch == PZ_FLUSH_BATCH)) {
+            c->batch_end[c->nbatches++] = g;
+            bytes = 0;
+            in_batch = 0;
+        }
+        bytes += gb;
+        in_batch++;
+    }
+    if (in_batch)
+        c->batch_end[c->nbatches++] = c->ngroups;
+    return 0;
+}
+
+static int fetch_batch(flush_ctx *c, size_t g0, size_t g1, unsigned char **buf, pz_err *e)
+{
+    uint64_t total = 0;
+    for (size_t i = c->groups[g0]; i < c->groups[g1]; i++)
+        if (c->recs[i].src != c->rank)
+            total += c->recs[i].nbytes;
+    *buf = pz_malloc(total);
+    if (!*buf)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory fetching %llu bytes",
+                          (unsigned long long)total);
+    uint64_t at = 0;
+    for (size_t i = c->groups[g0]; i < c->groups[g1]; i++) {
+        in_rec *r = &c->recs[i];
+        if (r->src == c->rank)
+            continue;
+        r->data = *buf + at;
+        if (pz_xchg_get(&c->a->x, r->data, r->nbytes, r->src, r->addr))
+            return pz_err_set(e, PZARR_EMPI, "MPI_Get of data from rank %d failed", r->src);
+        at += r->nbytes;
+    }
+    return 0;
+}
+
+/* Index of the last piece of the run that covers the whole chunk, or -1. */
+static long last_full_cover(const flush_ctx *c, size_t i0, size_t i1, const uint64_t *ext)
+{
+    for (size_t i = i1; i > i0; i--) {
+        const uint64_t *b = c->recs[i - 1].box;
+        bool full = true;
+        for (int d = 0; d < c->nd && full; d++)
+            full = b[d] == 0 && b[c->nd + d] == ext[d];
+        if (full)
+            return (long)(i - 1);
+    }
+    return -1;
+}
+
+static void chunk_fill(pzarr_array *a, unsigned char *chunk)
+{
+    pz_fill_box(a->m.ndim, a->m.itemsize, a->unit, chunk, a->unit,
+                (uint64_t[PZ_MAX_NDIM]){0}, a->m.fill);
+}
+
+/* Whether a piece covers its whole unit (not only the part inside the array). */
+static bool whole_unit(const flush_ctx *c, const in_rec *r)
+{
+    for (int d = 0; d < c->nd; d++)
+        if (r->box[d] != 0 || r->box[c->nd + d] != c->a->unit[d])
+            return false;
+    return true;
+}
+
+/* A merged unit: a chunk file, or an encoded inner chunk kept for its shard. */
+static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
+                      const unsigned char *chunk, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    if (!a->m.shard.on)
+        return pz_array_store_chunk(a, ucc, chunk, &c->enc, e);
+    pz_shard_out *so = &c->so;
+    if (so->n == so->cap) {
+        size_t cap = so->cap ? so->cap * 2 : 64;
+        pz_unit_out *u = pz_realloc(so->u, cap * sizeof *u);
+        if (!u)
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+        so->u = u;
+        so->cap = cap;
+    }
+    pz_unit_out *u = &so->u[so->n];
+    u->unit = unit;
+    u->off = so->data.size;
+    u->nbytes = UINT64_MAX;
+    if (!pz_array_unit_is_fill(a, chunk)) {
+        char name[300];
+        pz_err inner;
+        pz_err_clear(&inner);
+        int rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype, chunk,
+                                 &c->enc, &inner);
+        if (rc) {
+            pz_array_unit_name(a, ucc, name, sizeof name);
+            return pz_err_set(e, rc, "\"%s\" chunk %s: %.700s", a->name, name, inner.msg);
+        }
+        if (pz_buf_append(&so->data, c->enc.data, c->enc.size))
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+        u->nbytes = c->enc.size;
+        a->s->stats.chunk_writes++;
+        a->s->stats.bytes_written += c->enc.size;
+    }
+    so->n++;
+    return 0;
+}
+
+/* Merges and stores the units of groups [g0, g1). */
+static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
+{
+    pzarr_array *a = c->a;
+    size_t n = g1 - g0;
+    long *from = pz_calloc(n, sizeof *from);
+    uint64_t *need = pz_calloc(n, sizeof *need);
+    pz_buf *bufs = pz_calloc(n, sizeof *bufs);
+    bool *present = pz_calloc(n, sizeof *present);
+    unsigned char *chunk = pz_malloc(a->chunk_bytes);
+    int rc = (!from || !need || !bufs || !present || !chunk)
+                 ? pz_err_set(e, PZARR_ENOMEM, "out of memory in flush")
+                 : 0;
+    size_t nneed = 0;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        uint64_t cc[PZ_MAX_NDIM], ext[PZ_MAX_NDIM];
+        size_t i0 = c->groups[g0 + k], i1 = c->groups[g0 + k + 1];
+        pz_unlinear(c->nd, a->grid, c->recs[i0].chunk, cc);
+        pz_array_chunk_extent(a, cc, ext);
+        from[k] = last_full_cover(c, i0, i1, ext);
+        if (from[k] < 0)
+            need[nneed++] = c->recs[i0].chunk;
+    }
+    /* One batched read of every unit that a partial write must merge into. */
+    if (rc == 0 && nneed)
+        rc = pz_array_fetch_units(a, nneed, need, bufs, present, e);
+    size_t at = 0;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        size_t i0 = c->groups[g0 + k], i1 = c->groups[g0 + k + 1];
+        uint64_t cc[PZ_MAX_NDIM], unit = c->recs[i0].chunk;
+        pz_unlinear(c->nd, a->grid, unit, cc);
+        if (from[k] < 0) {
+            if (present[at]) {
+                char name[300];
+                pz_array_unit_name(a, cc, name, sizeof name);
+                rc = pz_array_decode(a, name, &bufs[at], chunk, e);
+            } else {
+                chunk_fill(a, chunk);
+            }
+            at++;
+        } else if ((size_t)from[k] == i1 - 1 && whole_unit(c, &c->recs[i1 - 1])) {
+            /* The aligned case: one piece is the whole chunk, as it will be
+             * stored; encode it where it lies. */
+            rc = store_unit(c, cc, unit, c->recs[i1 - 1].data, e);
+            continue;
+        } else {
+            chunk_fill(a, chunk);
+            i0 = (size_t)from[k];
+        }
+        for (size_t i = i0; rc == 0 && i < i1; i++) {
+            const in_rec *r = &c->recs[i];
+            pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data, r->box + c->nd,
+                        (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit, r->box);
+        }
+        if (rc == 0)
+            rc = store_unit(c, cc, unit, chunk, e);
+    }
+    for (size_t k = 0; bufs && k < n; k++)
+        pz_buf_free(&bufs[k]);
+    pz_free(from);
+    pz_free(need);
+    pz_free(bufs);
+    pz_free(present);
+    pz_free(chunk);
+    return rc;
+}
+
+static void ctx_free(flush_ctx *c)
+{
+    if (c->outdir) {
+        pz_xchg_detach(&c->a->x, c->outdir);
+        pz_free(c->outdir);
+    }
+    pz_free(c->cnt);
+    pz_free(c->off);
+    pz_free(c->indir);
+    pz_free(c->recs);
+    pz_free(c->groups);
+    pz_free(c->batch_end);
+    pz_buf_free(&c->enc);
+    pz_free(c->so.u);
+    pz_buf_free(&c->so.data);
+}
+
+/* Every rank runs every collective step, whatever its own errors. */
+static void flush_run(flush_ctx *cp, pz_err *e)
+{
+    pzarr_array *a = cp->a;
+    flush_ctx c = *cp;
+    c.esize = 5 + 2 * (size_t)c.nd;
+    build_outdirs(&c, e);
+    /* (count, address) of each directory reach its owner. */
+    pz_xchg_publish(&a->x, c.cnt, c.off, c.outdir, c.esize * sizeof(uint64_t), e->code == 0);
+    pz_xchg_lock_all(&a->x);
+    if (e->code == 0 && gather_recs(&c, e) == 0)
+        plan_batches(&c, e);
+    int rounds = pz_max_int(a->s->comm, e->code ? 0 : c.nbatches);
+    size_t g0 = 0;
+    for (int r = 0; r < rounds; r++) {
+        unsigned char *fetched = NULL;
+        bool mine_now = e->code == 0 && r < c.nbatches;
+        size_t g1 = mine_now ? c.batch_end[r] : g0;
+        if (mine_now)
+            fetch_batch(&c, g0, g1, &fetched, e);
+        pz_xchg_flush(&a->x);
+        if (c.size > 1)
+            pz_barrier(a->s->comm);
+        if (mine_now && e->code == 0)
+            merge_batch(&c, g0, g1, e);
+        pz_free(fetched);
+        g0 = g1;
+    }
+    if (a->m.shard.on)
+        pz_shard_flush(a, &c.so, e);
+    pz_xchg_unlock_all(&a->x);
+    *cp = c;
+}
+
+int pzarr_array_flush(pzarr_array *a)
+{
+    if (!a)
+        return PZARR_EINVAL;
+    pz_err e;
+    pz_err_clear(&e);
+    if (a->wb.npieces > 0 && !(a->s->flags & PZARR_RDWR))
+        pz_err_set(&e, PZARR_ERDONLY, "store is read-only");
+    flush_ctx c = {.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};
+    flush_run(&c, &e);
+    /* The agreement is also the barrier after which no rank reads another's
+     * write buffer or directories any more. */
+    pz_collective_end(a->s->comm, PZ_ANY_RANK, &e);
+    ctx_free(&c);
+    pz_wbuf_clear(a);
+    a->err = e;
+    return e.code;
+}
