@@ -250,11 +250,61 @@ static void test_cartesian_blocks(void **st)
     MPI_Comm_free(&cart);
 }
 
+/* The owner map of every chunk, as this rank sees it. */
+static int *owner_table(pzarr_array *a, uint64_t g0, uint64_t g1)
+{
+    int *t = malloc(g0 * g1 * sizeof *t);
+    assert_non_null(t);
+    for (uint64_t i = 0; i < g0; i++)
+        for (uint64_t j = 0; j < g1; j++)
+            T_OK(pzarr_array_chunk_owner(a, (uint64_t[]){i, j}, &t[i * g1 + j]), "owner");
+    return t;
+}
+
+/* set_owner is collective: when the last rank alone passes a process grid
+ * that does not match the communicator, every rank returns the same error
+ * naming that rank, and no rank's owner map changes. */
+static void test_set_owner_bad_dims_on_one_rank(void **st)
+{
+    (void)st;
+    const char *dir = t_dir("baddims");
+    pzarr_store *s = NULL;
+    T_OK(pzarr_open(MPI_COMM_WORLD, dir, PZARR_CREATE, &s), pzarr_errmsg(s));
+    uint64_t shape[2] = {XR, XC}, chunks[2] = {XCR, XCC};
+    pzarr_array *a = NULL;
+    T_OK(pzarr_array_create(s, "a", t_meta3("int32", 2, shape, chunks, "0", NULL), &a),
+         pzarr_errmsg(s));
+    int *before = owner_table(a, XGR, XGC);
+    int good[2] = {T_size, 1}, bad[2] = {T_size + 1, 1};
+    bool culprit = T_rank == T_size - 1;
+    int rc = pzarr_array_set_owner(a, PZARR_OWNER_BLOCK, culprit ? bad : good);
+    char want[128];
+    snprintf(want, sizeof want, "process grid has %d ranks, the communicator %d", T_size + 1,
+             T_size);
+    const char *msg = pzarr_array_errmsg(a);
+    int ok = rc == PZARR_EINVAL && strstr(msg, want) != NULL && t_same_str(msg);
+    if (T_size > 1) {
+        char who[32];
+        snprintf(who, sizeof who, "rank %d: ", T_size - 1);
+        ok &= strncmp(msg, who, strlen(who)) == 0;
+    }
+    int *after = owner_table(a, XGR, XGC);
+    ok &= memcmp(before, after, XGR * XGC * sizeof *before) == 0;
+    T_ASSERT_ALL(ok);
+    /* The same call with good dims everywhere then succeeds everywhere. */
+    T_OK(pzarr_array_set_owner(a, PZARR_OWNER_BLOCK, good), pzarr_array_errmsg(a));
+    free(before);
+    free(after);
+    T_OK(pzarr_array_close(a), pzarr_errmsg(s));
+    T_OK(pzarr_close(s), NULL);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_array_each_chunk_once),
         cmocka_unit_test(test_cartesian_blocks),
+        cmocka_unit_test(test_set_owner_bad_dims_on_one_rank),
     };
     return T_RUN(tests);
 }

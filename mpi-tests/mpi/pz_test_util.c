@@ -57,7 +57,7 @@ int t_main(int argc, char **argv, const struct CMUnitTest *tests, size_t n,
     return any ? 1 : 0;
 }
 
-/* ---- Helpers of the parallel-engine tests (mpi_857, mpi_owner, ...) ---- */
+/* ---- Helpers of the parallel-engine tests (mpi_overlapping_writes, mpi_owner, ...) ---- */
 
 static size_t t_dims_json(char *out, size_t cap, int ndim, const uint64_t *v)
 {

@@ -34,7 +34,7 @@ int t_main(int argc, char **argv, const struct CMUnitTest *tests, size_t n,
            const char *group);
 #define T_RUN(tests) t_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]), __FILE__)
 
-/* ---- Helpers of the parallel-engine tests (mpi_857, mpi_owner, ...) ---- */
+/* ---- Helpers of the parallel-engine tests (mpi_overlapping_writes, mpi_owner, ...) ---- */
 /* A Zarr v3 array document with the "default" chunk key encoding ("c/1/0"),
  * the "bytes" codec (little endian) followed by extra_codecs (a JSON text
  * that starts with a comma, e.g. ",{\"name\":\"crc32c\"}", or NULL).

@@ -160,20 +160,8 @@ static void test_version_strerror(void **state)
 static void test_dtype_table(void **state)
 {
     (void)state;
-    static const struct {
-        pzarr_dtype t;
-        const char *name;
-        size_t size;
-    } dt[] = {
-        {PZARR_BOOL, "bool", 1},           {PZARR_INT8, "int8", 1},
-        {PZARR_INT16, "int16", 2},         {PZARR_INT32, "int32", 4},
-        {PZARR_INT64, "int64", 8},         {PZARR_UINT8, "uint8", 1},
-        {PZARR_UINT16, "uint16", 2},       {PZARR_UINT32, "uint32", 4},
-        {PZARR_UINT64, "uint64", 8},       {PZARR_FLOAT16, "float16", 2},
-        {PZARR_FLOAT32, "float32", 4},     {PZARR_FLOAT64, "float64", 8},
-        {PZARR_COMPLEX64, "complex64", 8}, {PZARR_COMPLEX128, "complex128", 16},
-    };
-    for (size_t i = 0; i < sizeof dt / sizeof dt[0]; i++) {
+    for (size_t i = 0; i < UNIT_NDTYPES; i++) {
+        const unit_dtype *dt = UNIT_DTYPES;
         assert_int_equal((int)dt[i].t, (int)i); /* v3 spec order */
         assert_int_equal(pzarr_dtype_size(dt[i].t), dt[i].size);
         assert_string_equal(pzarr_dtype_name(dt[i].t), dt[i].name);
@@ -656,22 +644,6 @@ static void test_metadata_info_dimnames(void **state)
 
 /* ------------------------------------------------------------ data types */
 
-typedef struct dtype_case {
-    pzarr_dtype t;
-    const char *v3;
-    char kind;
-} dtype_case;
-
-static const dtype_case DTYPES[] = {
-    {PZARR_BOOL, "bool", 'b'},           {PZARR_INT8, "int8", 'i'},
-    {PZARR_INT16, "int16", 'i'},         {PZARR_INT32, "int32", 'i'},
-    {PZARR_INT64, "int64", 'i'},         {PZARR_UINT8, "uint8", 'u'},
-    {PZARR_UINT16, "uint16", 'u'},       {PZARR_UINT32, "uint32", 'u'},
-    {PZARR_UINT64, "uint64", 'u'},       {PZARR_FLOAT16, "float16", 'f'},
-    {PZARR_FLOAT32, "float32", 'f'},     {PZARR_FLOAT64, "float64", 'f'},
-    {PZARR_COMPLEX64, "complex64", 'c'}, {PZARR_COMPLEX128, "complex128", 'c'},
-};
-
 enum { R = 5, C = 3, CR = 2, CC = 2 };
 
 static bool host_big_endian(void)
@@ -693,7 +665,7 @@ static void to_order(const unsigned char *elem, size_t isz, pzarr_dtype t, bool 
             out[h + b] = swap ? elem[h + w - 1 - b] : elem[h + b];
 }
 
-static void make_doc(const dtype_case *dc, int fmt, bool big, char *doc, size_t cap)
+static void make_doc(const unit_dtype *dc, int fmt, bool big, char *doc, size_t cap)
 {
     size_t isz = pzarr_dtype_size(dc->t);
     if (fmt == 3) {
@@ -703,7 +675,7 @@ static void make_doc(const dtype_case *dc, int fmt, bool big, char *doc, size_t 
                  "\"configuration\":{\"chunk_shape\":[%d,%d]}},"
                  "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":%s,"
                  "\"codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"%s\"}}]}",
-                 R, C, dc->v3, CR, CC,
+                 R, C, dc->name, CR, CC,
                  dc->t == PZARR_BOOL ? "false" : (dc->kind == 'c' ? "[0,0]" : "0"),
                  big ? "big" : "little");
     } else {
@@ -718,7 +690,7 @@ static void make_doc(const dtype_case *dc, int fmt, bool big, char *doc, size_t 
 }
 
 static void check_stored_chunk(const char *adir, const char *key, const unsigned char *data,
-                               size_t isz, const dtype_case *dc, bool big, uint64_t r0,
+                               size_t isz, const unit_dtype *dc, bool big, uint64_t r0,
                                uint64_t c0)
 {
     char p[4400];
@@ -734,19 +706,19 @@ static void check_stored_chunk(const char *adir, const char *key, const unsigned
             unsigned char want[16];
             to_order(data + ((r0 + i) * C + c0 + j) * isz, isz, dc->t, big, want);
             if (memcmp(raw + (i * CC + j) * isz, want, isz) != 0)
-                print_error("%s %s: element (%llu,%llu) stored wrongly\n", dc->v3, key,
+                print_error("%s %s: element (%llu,%llu) stored wrongly\n", dc->name, key,
                             (unsigned long long)(r0 + i), (unsigned long long)(c0 + j));
             assert_memory_equal(raw + (i * CC + j) * isz, want, isz);
         }
     free(raw);
 }
 
-static void dtype_roundtrip(pzarr_store *s, const char *root, const dtype_case *dc, int fmt,
+static void dtype_roundtrip(pzarr_store *s, const char *root, const unit_dtype *dc, int fmt,
                             bool big)
 {
     size_t isz = pzarr_dtype_size(dc->t);
     char name[64], doc[1024];
-    snprintf(name, sizeof name, "v%d_%s_%s", fmt, dc->v3, big ? "be" : "le");
+    snprintf(name, sizeof name, "v%d_%s_%s", fmt, dc->name, big ? "be" : "le");
     make_doc(dc, fmt, big, doc, sizeof doc);
     unsigned char data[R * C * 16], back[R * C * 16];
     for (size_t i = 0; i < R * C * isz; i++)
@@ -798,9 +770,9 @@ static void test_dtypes_v3(void **state)
     char root[4096];
     fresh_dir("dtypes3", root, sizeof root);
     pzarr_store *s = open_store(root, PZARR_CREATE);
-    for (size_t i = 0; i < sizeof DTYPES / sizeof DTYPES[0]; i++) {
-        dtype_roundtrip(s, root, &DTYPES[i], 3, false);
-        dtype_roundtrip(s, root, &DTYPES[i], 3, true);
+    for (size_t i = 0; i < UNIT_NDTYPES; i++) {
+        dtype_roundtrip(s, root, &UNIT_DTYPES[i], 3, false);
+        dtype_roundtrip(s, root, &UNIT_DTYPES[i], 3, true);
     }
     CHECK_OK(pzarr_close(s), "close");
 }
@@ -811,10 +783,10 @@ static void test_dtypes_v2(void **state)
     char root[4096];
     fresh_dir("dtypes2", root, sizeof root);
     pzarr_store *s = open_store(root, PZARR_CREATE | PZARR_FORMAT_V2);
-    for (size_t i = 0; i < sizeof DTYPES / sizeof DTYPES[0]; i++) {
-        dtype_roundtrip(s, root, &DTYPES[i], 2, false);
-        if (pzarr_dtype_size(DTYPES[i].t) > 1)
-            dtype_roundtrip(s, root, &DTYPES[i], 2, true);
+    for (size_t i = 0; i < UNIT_NDTYPES; i++) {
+        dtype_roundtrip(s, root, &UNIT_DTYPES[i], 2, false);
+        if (pzarr_dtype_size(UNIT_DTYPES[i].t) > 1)
+            dtype_roundtrip(s, root, &UNIT_DTYPES[i], 2, true);
     }
     CHECK_OK(pzarr_close(s), "close");
 }

@@ -17,6 +17,8 @@
 
 #include "format/format.h"
 
+#include "unit_util.h"
+
 /*
  * Known vectors, generated with /usr/bin/python3 (numcodecs 0.11.0,
  * zarr 2.13.6) from
@@ -236,12 +238,6 @@ static void roundtrip(const pz_pipeline *p, int ndim, const uint64_t *shape, pza
     free(dst);
 }
 
-static const pzarr_dtype all_dtypes[] = {
-    PZARR_BOOL,    PZARR_INT8,    PZARR_INT16,   PZARR_INT32,     PZARR_INT64,
-    PZARR_UINT8,   PZARR_UINT16,  PZARR_UINT32,  PZARR_UINT64,    PZARR_FLOAT16,
-    PZARR_FLOAT32, PZARR_FLOAT64, PZARR_COMPLEX64, PZARR_COMPLEX128,
-};
-#define N_DTYPES (sizeof all_dtypes / sizeof all_dtypes[0])
 
 static void encode_ok(const pz_pipeline *p, int ndim, const uint64_t *shape, pzarr_dtype t,
                       const void *src, pz_buf *out)
@@ -669,10 +665,10 @@ static void test_roundtrip_all_dtypes(void **state)
     (void)state;
     const uint64_t shape[3] = {3, 5, 7};
     for (size_t k = 0; k < sizeof rt_pipelines / sizeof rt_pipelines[0]; k++) {
-        for (size_t i = 0; i < N_DTYPES; i++) {
+        for (size_t i = 0; i < UNIT_NDTYPES; i++) {
             pz_pipeline p;
-            must_parse_v3(rt_pipelines[k], 3, all_dtypes[i], &p);
-            roundtrip(&p, 3, shape, all_dtypes[i], (uint32_t)(k * 31 + i));
+            must_parse_v3(rt_pipelines[k], 3, UNIT_DTYPES[i].t, &p);
+            roundtrip(&p, 3, shape, UNIT_DTYPES[i].t, (uint32_t)(k * 31 + i));
         }
     }
 }
@@ -692,14 +688,14 @@ static void test_roundtrip_v2(void **state)
     };
     const uint64_t shape[2] = {17, 9};
     for (size_t k = 0; k < sizeof comps / sizeof comps[0]; k++)
-        for (size_t i = 0; i < N_DTYPES; i++)
+        for (size_t i = 0; i < UNIT_NDTYPES; i++)
             for (int f = 0; f < 4; f++) {
                 pz_pipeline p;
                 pz_err e = {0};
-                assert_int_equal(from_v2(comps[k], NULL, f & 1, f & 2, 2, all_dtypes[i], &p,
+                assert_int_equal(from_v2(comps[k], NULL, f & 1, f & 2, 2, UNIT_DTYPES[i].t, &p,
                                          &e),
                                  0);
-                roundtrip(&p, 2, shape, all_dtypes[i], (uint32_t)(k * 7 + i * 3 + (size_t)f));
+                roundtrip(&p, 2, shape, UNIT_DTYPES[i].t, (uint32_t)(k * 7 + i * 3 + (size_t)f));
             }
 }
 

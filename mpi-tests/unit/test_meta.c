@@ -102,20 +102,8 @@ static char *doc_with(const char *base, const char *key, const char *value)
 static void test_dtype_names(void **state)
 {
     (void)state;
-    static const struct {
-        pzarr_dtype t;
-        const char *name;
-        size_t size;
-    } cases[] = {
-        {PZARR_BOOL, "bool", 1},          {PZARR_INT8, "int8", 1},
-        {PZARR_INT16, "int16", 2},        {PZARR_INT32, "int32", 4},
-        {PZARR_INT64, "int64", 8},        {PZARR_UINT8, "uint8", 1},
-        {PZARR_UINT16, "uint16", 2},      {PZARR_UINT32, "uint32", 4},
-        {PZARR_UINT64, "uint64", 8},      {PZARR_FLOAT16, "float16", 2},
-        {PZARR_FLOAT32, "float32", 4},    {PZARR_FLOAT64, "float64", 8},
-        {PZARR_COMPLEX64, "complex64", 8}, {PZARR_COMPLEX128, "complex128", 16},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const unit_dtype *cases = UNIT_DTYPES;
+    for (size_t i = 0; i < UNIT_NDTYPES; i++) {
         pzarr_dtype t;
         assert_int_equal(pzarr_dtype_size(cases[i].t), cases[i].size);
         assert_string_equal(pzarr_dtype_name(cases[i].t), cases[i].name);

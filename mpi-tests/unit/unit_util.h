@@ -50,6 +50,27 @@ static inline void unit_check_fail(int rc, int code, const char *msg, const char
     assert_non_null(strstr(msg, needle));
 }
 
+/* Every data type, in the order of the Zarr v3 spec: v3 name, item size and
+ * numpy kind letter (the v2 dtype string is order, kind, size). The one
+ * table the unit tests share. */
+typedef struct unit_dtype {
+    pzarr_dtype t;
+    const char *name;
+    size_t size;
+    char kind;
+} unit_dtype;
+
+static const unit_dtype UNIT_DTYPES[] __attribute__((unused)) = {
+    {PZARR_BOOL, "bool", 1, 'b'},           {PZARR_INT8, "int8", 1, 'i'},
+    {PZARR_INT16, "int16", 2, 'i'},         {PZARR_INT32, "int32", 4, 'i'},
+    {PZARR_INT64, "int64", 8, 'i'},         {PZARR_UINT8, "uint8", 1, 'u'},
+    {PZARR_UINT16, "uint16", 2, 'u'},       {PZARR_UINT32, "uint32", 4, 'u'},
+    {PZARR_UINT64, "uint64", 8, 'u'},       {PZARR_FLOAT16, "float16", 2, 'f'},
+    {PZARR_FLOAT32, "float32", 4, 'f'},     {PZARR_FLOAT64, "float64", 8, 'f'},
+    {PZARR_COMPLEX64, "complex64", 8, 'c'}, {PZARR_COMPLEX128, "complex128", 16, 'c'},
+};
+#define UNIT_NDTYPES (sizeof UNIT_DTYPES / sizeof UNIT_DTYPES[0])
+
 /* Removes a directory tree. */
 static inline void rmtree(const char *path)
 {

@@ -1,9 +1,10 @@
 /*
- * pzarr_array_read_all, the collective read: every rank lists the chunks its box needs and puts
- * (count, address) of its request list into each owner's slot; owners fetch
- * the requests, read and decode each distinct chunk once, and put the address
- * of the decoded chunk back into each requester's list; requesters then fetch
- * the chunks they need with MPI_Get. All inside the collective call.
+ * pzarr_array_read_all, the collective read: every rank lists the units its
+ * box needs and puts (count, address) of its request list into each owner's
+ * slot; owners fetch the requests, read and decode each distinct unit once,
+ * and put the address of the decoded unit back into each requester's list;
+ * requesters then fetch the units they need with MPI_Get. All inside the
+ * collective call.
  */
 #include "engine.h"
 

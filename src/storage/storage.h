@@ -49,8 +49,6 @@ const pz_backend *pz_backend_for(MPI_Info info);
 
 /* ---------------------------------------------------------------- whole files (files.c) */
 
-/* Whole small files (metadata), POSIX. Missing file: PZARR_ENOENT. */
-int pz_io_read_file(const char *path, pz_buf *out, pz_err *e);
 /* Writes beside the target, then renames over it: readers never see a torn
  * file. tag makes the temporary name unique per writer. A missing parent
  * directory is PZARR_ENOENT (the caller creates it and tries again). */
@@ -59,6 +57,11 @@ int pz_io_write_atomic(const char *path, const void *data, size_t n,
 /* Reads many whole files in batches through the backend for info. */
 int pz_io_read_batch(int n, const char *const *paths, MPI_Info info,
                      pz_buf *bufs, bool *present, pzarr_stats *st, pz_err *e);
+
+/* ---------------------------------------------------------------- the file system (fs.c) */
+
+/* Whole small files (metadata), POSIX. Missing file: PZARR_ENOENT. */
+int pz_io_read_file(const char *path, pz_buf *out, pz_err *e);
 int pz_io_mkdirs(const char *path, pz_err *e);
 /* Removes a file; an absent file is not an error. *removed tells. */
 int pz_io_remove(const char *path, bool *removed, pz_err *e);

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Crash safety of sharded writes (see mpi_shard_crash.c).
+# Crash safety of sharded writes (see mpi_shard_kill.c).
 #
-#   shard_crash.sh MPIEXEC MPI_SHARD_CRASH WORKDIR [ITERATIONS] [SECONDS]
+#   shard_kill.sh MPIEXEC MPI_SHARD_CRASH WORKDIR [ITERATIONS] [SECONDS]
 #
 # Starts a 2-rank writer that rewrites every shard generation after
 # generation, kills the whole job (mpiexec and every descendant: the proxy

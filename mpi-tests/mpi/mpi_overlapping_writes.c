@@ -12,7 +12,7 @@
  *     offsets not aligned with the chunks, interleaved across ranks; every
  *     strip must be intact and the untouched elements keep their content.
  *
- * The diagonal test of the issue (10 ranks) lives in mpi_857diag.c.
+ * The diagonal test of the issue (10 ranks) lives in mpi_diagonal_writes.c.
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "pz_test_util.h"

@@ -1,6 +1,6 @@
-"""Checks the v2 array that `mpi_readback write` wrote with 3 ranks, using
-zarr-python 2.13 (run with /usr/bin/python3). Usage: mpi_readback.py DIR.
-The formula must stay the same as f2 in mpi_readback.c."""
+"""Checks the v2 array that `mpi_write_then_read_elsewhere write` wrote with 3 ranks, using
+zarr-python 2.13 (run with /usr/bin/python3). Usage: mpi_write_then_read_elsewhere.py DIR.
+The formula must stay the same as f2 in mpi_write_then_read_elsewhere.c."""
 import sys
 
 import numpy as np
@@ -20,14 +20,14 @@ def main():
         bad = np.argwhere(got != want)
         problems.append("%d elements differ, first at %s: %r vs %r"
                         % (len(bad), tuple(bad[0]), got[tuple(bad[0])], want[tuple(bad[0])]))
-    if arr.attrs.get("written_by") != "mpi_readback" or arr.attrs.get("ranks") != 3:
+    if arr.attrs.get("written_by") != "mpi_write_then_read_elsewhere" or arr.attrs.get("ranks") != 3:
         problems.append("attributes %r" % dict(arr.attrs))
     # The group written by pzarr opens in zarr-python too.
     grp = zarr.open_group(root + "/v2", mode="r")
     if list(grp.array_keys()) != ["arr"]:
         problems.append("group lists %r" % list(grp.array_keys()))
     for p in problems:
-        print("mpi_readback.py: " + p, file=sys.stderr)
+        print("mpi_write_then_read_elsewhere.py: " + p, file=sys.stderr)
     return 1 if problems else 0
 
 

@@ -1,13 +1,13 @@
 /*
- * Crash safety of sharded writes, driven by shard_crash.sh:
+ * Crash safety of sharded writes, driven by shard_kill.sh:
  *
- *   mpi_shard_crash init DIR               creates the array, generation 1
- *   mpi_shard_crash writer DIR BASE [N]    generations BASE+1, BASE+2, ...
+ *   mpi_shard_kill init DIR               creates the array, generation 1
+ *   mpi_shard_kill writer DIR BASE [N]    generations BASE+1, BASE+2, ...
  *                                          (N of them, or until killed:
  *                                          then it prints "ready" once the
  *                                          array is open and "flushed g"
  *                                          after each generation)
- *   mpi_shard_crash check DIR STATE BASE   one rank: every shard reads and is
+ *   mpi_shard_kill check DIR STATE BASE   one rank: every shard reads and is
  *                                          one generation, old or new
  *
  * A generation g writes the whole array (each rank a slab of rows that cuts
@@ -46,7 +46,7 @@ static int64_t value(int64_t g, uint64_t i, uint64_t j)
 
 static int fail(const char *what, int rc, const char *msg)
 {
-    fprintf(stderr, "mpi_shard_crash: %s: rc %d (%s): %s\n", what, rc, pzarr_strerror(rc),
+    fprintf(stderr, "mpi_shard_kill: %s: rc %d (%s): %s\n", what, rc, pzarr_strerror(rc),
             msg ? msg : "");
     return 1;
 }
@@ -155,7 +155,7 @@ static int64_t shard_generation(pzarr_array *a, int si, int sj)
     for (uint64_t i = 0; i < SR; i++)
         for (uint64_t j = 0; j < SC; j++)
             if (buf[i * SC + j] != value(g, st[0] + i, st[1] + j)) {
-                fprintf(stderr, "mpi_shard_crash: shard c/%d/%d mixes generations: element "
+                fprintf(stderr, "mpi_shard_kill: shard c/%d/%d mixes generations: element "
                         "[%llu,%llu] = %lld, its first element says generation %lld\n",
                         si, sj, (unsigned long long)(st[0] + i),
                         (unsigned long long)(st[1] + j), (long long)buf[i * SC + j],
@@ -179,7 +179,7 @@ static int judge(const int64_t *prev, const int64_t *g, int64_t base)
         if (top > base + 1)
             ok &= g[k] >= top - 1;
         if (!ok) {
-            fprintf(stderr, "mpi_shard_crash: shard %d holds generation %lld; before this "
+            fprintf(stderr, "mpi_shard_kill: shard %d holds generation %lld; before this "
                     "writer run it held %lld, this run wrote %lld..%lld\n",
                     k, (long long)g[k], (long long)prev[k], (long long)base + 1,
                     (long long)top);
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
     else if (argc == 5 && strcmp(argv[1], "check") == 0)
         rc = run_check(argv[2], argv[3], atoll(argv[4]));
     else
-        fprintf(stderr, "usage: mpi_shard_crash init DIR | writer DIR BASE [N] | "
+        fprintf(stderr, "usage: mpi_shard_kill init DIR | writer DIR BASE [N] | "
                         "check DIR STATE BASE\n");
     MPI_Finalize();
     return rc;

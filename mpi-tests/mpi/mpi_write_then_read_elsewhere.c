@@ -1,10 +1,10 @@
 /*
  * Written with 3 ranks, read back with 1, 2 and 4 ranks and by zarr-python.
  * A ctest fixture chain (see CMakeLists.txt):
- *   mpi_readback write   (3 ranks) writes PZARR_TEST_TMP/readback/{v2,v3}
- *   mpi_readback read    (1, 2, 4 ranks) compares both arrays with formulas
- *   mpi_readback.py      (zarr-python 2.13) compares the v2 array
- * The formulas here and in mpi_readback.py must stay the same.
+ *   mpi_write_then_read_elsewhere write   (3 ranks) writes PZARR_TEST_TMP/readback/{v2,v3}
+ *   mpi_write_then_read_elsewhere read    (1, 2, 4 ranks) compares both arrays with formulas
+ *   mpi_write_then_read_elsewhere.py      (zarr-python 2.13) compares the v2 array
+ * The formulas here and in mpi_write_then_read_elsewhere.py must stay the same.
  */
 #include "pz_test_util.h"
 
@@ -22,7 +22,7 @@ static int64_t f3(uint64_t i, uint64_t j) { return (int64_t)(i * 100000 + j * 7)
 static const char *V2_META =
     "{\"zarr_format\":2,\"shape\":[41,29],\"chunks\":[8,6],\"dtype\":\"<f8\","
     "\"compressor\":{\"id\":\"zlib\",\"level\":1},\"fill_value\":0.0,\"order\":\"C\","
-    "\"filters\":null,\"attributes\":{\"written_by\":\"mpi_readback\",\"ranks\":3}}";
+    "\"filters\":null,\"attributes\":{\"written_by\":\"mpi_write_then_read_elsewhere\",\"ranks\":3}}";
 
 static const char *root(const char *sub)
 {
@@ -136,7 +136,7 @@ static void test_read(void **st)
     int ok = read_and_compare(a, 0);
     char *attrs = NULL;
     T_OK(pzarr_attrs_get(s, "arr", &attrs), pzarr_errmsg(s));
-    ok &= attrs && strstr(attrs, "\"mpi_readback\"") != NULL;
+    ok &= attrs && strstr(attrs, "\"mpi_write_then_read_elsewhere\"") != NULL;
     pzarr_free(attrs);
     T_OK(pzarr_array_close(a), pzarr_errmsg(s));
     T_OK(pzarr_close(s), NULL);
@@ -159,6 +159,6 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {cmocka_unit_test(test_read)};
         return T_RUN(tests);
     }
-    fprintf(stderr, "usage: mpi_readback write|read\n");
+    fprintf(stderr, "usage: mpi_write_then_read_elsewhere write|read\n");
     return 2;
 }
