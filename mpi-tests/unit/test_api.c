@@ -520,7 +520,7 @@ static void test_attrs_number_precision(void **state)
     cJSON_Delete(j);
     CHECK_OK(pzarr_close(s), "close");
     /* cJSON_Print may round to 15 digits when the result reads back "close
-     * enough" (see pz_json_print in pz_internal.h): guard the attribute
+     * enough" (see pz_json_print in src/base/json.c): guard the attribute
      * paths against it. */
     assert_true(same_create);
     assert_true(same_set);
