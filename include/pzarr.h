@@ -104,6 +104,11 @@ typedef struct pzarr_array pzarr_array;
 #define PZARR_RDWR 0x1
 #define PZARR_CREATE 0x2    /* create the root group if absent (implies RDWR) */
 #define PZARR_FORMAT_V2 0x4 /* with PZARR_CREATE: the root group is Zarr v2 */
+/* Flushes survive a power loss: every file a flush publishes is synced
+ * before the flush commits, and its directory after (see README). Without
+ * it a flushed write is visible to every reader and survives the process,
+ * not a power loss. */
+#define PZARR_DURABLE 0x8
 
 #ifndef PZARR_WITHOUT_MPI
 /*
@@ -118,8 +123,10 @@ int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
 /* The duplicated communicator of the store. Local. */
 MPI_Comm pzarr_comm(const pzarr_store *store);
 #endif
-/* Releases the store; open arrays must be closed first. NULL is a no-op.
- * Collective. */
+/* Releases the store. Arrays still open are closed first (flushed, in the
+ * order they were opened); the first failure is returned, and every MPI
+ * object the store made is released all the same. NULL, or a handle already
+ * closed, is a no-op returning PZARR_EINVAL for the latter. Collective. */
 int pzarr_close(pzarr_store *store);
 /* Detailed message of the store's last failure ("" if none). Local. */
 const char *pzarr_errmsg(const pzarr_store *store);
@@ -193,15 +200,25 @@ int pzarr_array_read(pzarr_array *a, const uint64_t *start,
 int pzarr_array_read_all(pzarr_array *a, const uint64_t *start,
                          const uint64_t *count, void *buf);
 /*
- * Makes every write issued before it, on any rank, durable and visible.
- * Writes are applied in the order (rank, call order on that rank): for
- * overlapping writes the higher rank's data wins, whole. Collective.
+ * Makes every write issued before it, on any rank, visible to every reader
+ * (and survive a power loss with PZARR_DURABLE). Writes are applied in the
+ * order (rank, call order on that rank): for overlapping writes the higher
+ * rank's data wins, whole. All or nothing: when it fails on any rank, or the
+ * job is killed at any moment, the array reads as before the flush or as
+ * after it, never a mix. Collective.
  */
 int pzarr_array_flush(pzarr_array *a);
-/* Changes the shape; chunks wholly outside the new shape are removed.
- * Flushes first. Collective. */
+/*
+ * Changes the shape. Pending writes are flushed first; then the new shape
+ * holds at once for this job's writes and reads, and reaches storage with
+ * the next flush (or close), in the same commit as the writes made in
+ * between: a job killed before that leaves the previous shape and data.
+ * Chunks wholly outside the new shape are removed, chunks it cuts keep
+ * only their part inside (the rest becomes fill). Collective.
+ */
 int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape);
-/* Flushes and releases the handle. NULL is a no-op. Collective. */
+/* Flushes and releases the handle. NULL is a no-op; a handle already closed
+ * returns PZARR_EINVAL and is not touched. Collective. */
 int pzarr_array_close(pzarr_array *a);
 /* Detailed message of the array's last failure ("" if none). Local. */
 const char *pzarr_array_errmsg(const pzarr_array *a);
@@ -259,8 +276,18 @@ typedef struct pzarr_stats {
     uint64_t chunk_deletes; /* chunk files removed */
     uint64_t bytes_read;    /* chunk bytes read */
     uint64_t bytes_written; /* chunk bytes written */
-    uint64_t shard_writes;  /* shard files completed (renamed into place) */
+    uint64_t shard_writes;  /* shard files written (published by the commit) */
+    uint64_t commits;       /* commit records written (rank 0, one a flush) */
 } pzarr_stats;
+
+/*
+ * Finishes flushes that a killed job committed but did not publish, and
+ * removes the temporary files of flushes it never committed, under `name`
+ * ("" for the whole store). Only while no other job writes there. Counts
+ * (either may be NULL): flushes finished, temporary files removed.
+ * Collective.
+ */
+int pzarr_clean(pzarr_store *s, const char *name, uint64_t *finished, uint64_t *removed);
 
 /* This rank's counters since open or the last reset. Local. */
 int pzarr_get_stats(const pzarr_store *s, pzarr_stats *out);

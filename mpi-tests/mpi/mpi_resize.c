@@ -107,6 +107,9 @@ static void test_append_shrink_reopen(void **st)
     pzarr_reset_stats(s);
     uint64_t small[3] = {2, 4, NX};
     T_OK(pzarr_array_resize(a, small), pzarr_array_errmsg(a));
+    /* The new shape holds at once here; storage follows at the next flush. */
+    T_ASSERT_ALL(check(a, 2, 4, 2, 4) && exists(adir, "c/4/1/0"));
+    T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
     pzarr_stats sts;
     pzarr_get_stats(s, &sts);
     T_ASSERT_ALL(t_sum_u64(sts.chunk_deletes) == 6);
@@ -172,8 +175,9 @@ static void test_v2_grow_shrink(void **st)
     int16_t got[13];
     T_OK(pzarr_array_read(a, &z, &thirteen, got), pzarr_array_errmsg(a));
     T_ASSERT_ALL(memcmp(got, vals, sizeof got) == 0 && exists(adir, "3"));
-    /* Shrink to 5: chunks 2 and 3 go, chunk 1 is cut. */
+    /* Shrink to 5: chunks 2 and 3 go, chunk 1 is cut (at the next flush). */
     T_OK(pzarr_array_resize(a, &five), pzarr_array_errmsg(a));
+    T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
     T_ASSERT_ALL(exists(adir, "0") && exists(adir, "1") && !exists(adir, "2") &&
                  !exists(adir, "3"));
     T_OK(pzarr_array_close(a), pzarr_errmsg(s));

@@ -1,31 +1,13 @@
 /*
- * pzarr clean: removes the temporary files that a killed writer left beside
- * chunks and shards (names containing ".pzarr-tmp"). Readers never look at
- * them; this only gives the space back. Rank 0 walks the tree.
+ * pzarr clean: after a killed writer, finishes the flushes it committed but
+ * did not publish, then removes the temporary files of those it never
+ * committed (names containing ".pzarr-tmp"). Readers never need it; it
+ * gives the space back and leaves the store as a finished flush would.
+ * Only while no other job writes to the store.
  */
-#define _XOPEN_SOURCE 700
-
 #include "cli.h"
 
-#include <ftw.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-
-static unsigned long clean_removed, clean_failed;
-
-static int clean_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-    (void)sb;
-    const char *base = path + ftw->base;
-    if (type == FTW_F && strstr(base, ".pzarr-tmp") != NULL) {
-        if (unlink(path) == 0)
-            clean_removed++;
-        else
-            clean_failed++;
-    }
-    return 0;
-}
 
 int cli_cmd_clean(cli *c, int argc, char **argv)
 {
@@ -34,15 +16,19 @@ int cli_cmd_clean(cli *c, int argc, char **argv)
     int rc = cli_parse_args(c, argc, argv, opts, 1, &path);
     if (rc)
         return rc;
-    int status = CLI_OK;
-    if (c->rank == 0) {
-        clean_removed = clean_failed = 0;
-        if (nftw(path, clean_one, 32, FTW_PHYS) != 0)
-            status = cli_fail(c, "cannot walk %s", path);
-        else if (clean_failed)
-            status = cli_fail(c, "%lu temporary files could not be removed", clean_failed);
-        else if (!opts[0].seen)
-            printf("removed %lu temporary files under %s\n", clean_removed, path);
-    }
-    return cli_agree(c, status);
+    rc = cli_require_dir(c, path);
+    if (rc)
+        return rc;
+    pzarr_store *s = NULL;
+    uint64_t finished = 0, removed = 0;
+    int e = pzarr_open(c->comm, path, PZARR_RDWR, &s);
+    if (e == 0)
+        e = pzarr_clean(s, "", &finished, &removed);
+    int status = e ? cli_lib_fail(c, e, s ? pzarr_errmsg(s) : NULL, "cannot clean %s", path)
+                   : CLI_OK;
+    pzarr_close(s);
+    if (status == CLI_OK && c->rank == 0 && !opts[0].seen)
+        printf("removed %llu temporary files under %s; finished %llu committed flushes\n",
+               (unsigned long long)removed, path, (unsigned long long)finished);
+    return status;
 }

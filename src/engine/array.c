@@ -13,20 +13,29 @@
 
 /* ------------------------------------------------------------ handles */
 
-static uint64_t default_write_limit(void)
+/* PZARR_WRITE_LIMIT: a positive byte count, optionally K, M or G. */
+static int default_write_limit(uint64_t *out, pz_err *e)
 {
     const char *v = getenv("PZARR_WRITE_LIMIT");
+    *out = PZ_DEFAULT_WRITE_LIMIT;
     if (!v || !*v)
-        return PZ_DEFAULT_WRITE_LIMIT;
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (*end == 'K' || *end == 'k')
-        n <<= 10;
-    else if (*end == 'M' || *end == 'm')
-        n <<= 20;
-    else if (*end == 'G' || *end == 'g')
-        n <<= 30;
-    return n ? n : PZ_DEFAULT_WRITE_LIMIT;
+        return 0;
+    uint64_t n = 0;
+    const char *p = v;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (!pz_mul_u64(n, 10, &n) || !pz_add_u64(n, (uint64_t)(*p - '0'), &n))
+            break;
+    int shift = 0;
+    if (p > v && (*p == 'K' || *p == 'k' || *p == 'M' || *p == 'm' || *p == 'G' || *p == 'g'))
+        shift = (*p == 'K' || *p == 'k') ? 10 : (*p == 'M' || *p == 'm') ? 20 : 30;
+    p += shift != 0;
+    if (p == v || *p != '\0' || n == 0 || !pz_mul_u64(n, (uint64_t)1 << shift, &n))
+        return pz_err_set(e, PZARR_EINVAL,
+                          "environment variable PZARR_WRITE_LIMIT=\"%.64s\": expected a "
+                          "positive byte count such as 536870912 or 512M",
+                          v);
+    *out = n;
+    return 0;
 }
 
 const char *pzarr_array_errmsg(const pzarr_array *a)
@@ -48,7 +57,7 @@ static pzarr_array *array_alloc(pzarr_store *s, const char *name)
     a->s = s;
     a->name = pz_strdup(name);
     a->dir = pz_node_dir(s, name);
-    a->write_limit = default_write_limit();
+    a->write_limit = PZ_DEFAULT_WRITE_LIMIT;
     a->policy = PZARR_OWNER_BLOCK;
     if (!a->name || !a->dir) {
         pz_free(a->name);
@@ -72,6 +81,32 @@ static void array_free(pzarr_array *a)
     pz_free(a);
 }
 
+static int register_array(pzarr_store *s, pzarr_array *a)
+{
+    if (s->narrays == s->cap_arrays) {
+        int cap = s->cap_arrays ? 2 * s->cap_arrays : 8;
+        pzarr_array **v = pz_realloc(s->arrays, (size_t)cap * sizeof *v);
+        if (!v)
+            return PZARR_ENOMEM;
+        s->arrays = v;
+        s->cap_arrays = cap;
+    }
+    PZ_TRY(pz_live_add(a));
+    s->arrays[s->narrays++] = a;
+    return 0;
+}
+
+static void unregister_array(pzarr_store *s, pzarr_array *a)
+{
+    for (int i = 0; i < s->narrays; i++)
+        if (s->arrays[i] == a) {
+            memmove(s->arrays + i, s->arrays + i + 1, (size_t)(s->narrays - i - 1) * sizeof *s->arrays);
+            s->narrays--;
+            pz_live_remove(a);
+            return;
+        }
+}
+
 /*
  * Shared ending of create and open: every rank has parsed the same metadata;
  * derive the grid, make the windows (collective: a failed rank takes part
@@ -83,14 +118,17 @@ static int array_finish_open(pzarr_store *s, pzarr_array *a, pz_err *e,
 {
     if (e->code == 0)
         pz_array_derive(a, e);
+    pz_resize_committed(a);
     int wrc = pz_xchg_create(&a->x, s->comm);
     if (wrc && e->code == 0)
         pz_err_set(e, wrc, "cannot create the MPI windows of \"%s\"", a->name);
+    if (e->code == 0 && register_array(s, a) != 0)
+        pz_err_set(e, PZARR_ENOMEM, "out of memory");
     if (pz_store_end(s, PZ_ANY_RANK, e) != 0) {
+        unregister_array(s, a);
         array_free(a);
         return e->code;
     }
-    s->open_arrays++;
     *out = a;
     return 0;
 }
@@ -120,21 +158,35 @@ static int create_root0(pzarr_store *s, pzarr_array *a, pz_err *e)
 static pzarr_array *array_begin(pzarr_store *s, const char *name, char *canon, pz_err *e)
 {
     pz_err_clear(e);
-    if (pz_name_check(name, canon, PZ_NAME_MAX, e) != 0)
+    if (s->open_failed)
+        pz_err_set(e, PZARR_EINVAL, "the store was not opened: %.900s", s->err.msg);
+    else if (pz_name_check(name, canon, PZ_NAME_MAX, e) != 0)
+        canon[0] = '\0';
+    if (e->code)
         canon[0] = '\0';
     pzarr_array *a = array_alloc(s, canon);
     if (!a && e->code == 0)
         pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    if (a && e->code == 0)
+        default_write_limit(&a->write_limit, e);
     return a;
 }
 
 int pzarr_array_create(pzarr_store *s, const char *name, const char *metadata_json,
                        pzarr_array **out)
 {
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     pz_err e;
+    pzarr_array *ignored;
+    bool no_out = !out;
+    if (no_out)
+        out = &ignored;
     *out = NULL;
     pzarr_array *a = array_begin(s, name, canon, &e);
+    if (no_out && e.code == 0)
+        pz_err_set(&e, PZARR_EINVAL, "the handle argument is NULL");
     if (!a)
         return pz_store_end(s, PZ_ANY_RANK, &e);
     if (e.code == 0 && !(s->flags & PZARR_RDWR))
@@ -148,17 +200,52 @@ int pzarr_array_create(pzarr_store *s, const char *name, const char *metadata_js
     return array_finish_open(s, a, &e, out);
 }
 
+/* A read-only store whose array holds a commit record: the flush it names
+ * has happened. Its documents replace the stored ones, and reads resolve
+ * files through the flush's staged names. */
+static int use_commit_record(pzarr_array *a, pz_node_docs *nd, pz_err *e)
+{
+    cJSON *docs = NULL;
+    PZ_TRY(pz_commit_parse(a->dir, &nd->commit, a->pending, sizeof a->pending, &docs, e));
+    const char *main_name = nd->format == 3 ? "zarr.json" : ".zarray";
+    const cJSON *doc = cJSON_GetObjectItemCaseSensitive(docs, main_name);
+    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(docs, ".zattrs");
+    int rc = 0;
+    if (cJSON_IsString(doc)) {
+        nd->doc.size = 0;
+        if (pz_buf_append(&nd->doc, doc->valuestring, strlen(doc->valuestring)) != 0)
+            rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    }
+    if (rc == 0 && cJSON_IsString(attrs)) {
+        nd->attrs.size = 0;
+        if (pz_buf_append(&nd->attrs, attrs->valuestring, strlen(attrs->valuestring)) != 0)
+            rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    }
+    cJSON_Delete(docs);
+    return rc;
+}
+
 int pzarr_array_open(pzarr_store *s, const char *name, pzarr_array **out)
 {
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     pz_err e;
+    pzarr_array *ignored;
+    bool no_out = !out;
+    if (no_out)
+        out = &ignored;
     *out = NULL;
     pzarr_array *a = array_begin(s, name, canon, &e);
+    if (no_out && e.code == 0)
+        pz_err_set(&e, PZARR_EINVAL, "the handle argument is NULL");
     pz_node_docs nd = {0};
     if (pz_node_fetch(s, canon, &nd, &e) == 0 && nd.kind == PZARR_NODE_NONE)
         pz_err_set(&e, PZARR_ENOENT, "no array at \"%s\" in %s", canon, s->root);
     else if (e.code == 0 && nd.kind == PZARR_NODE_GROUP)
         pz_err_set(&e, PZARR_ENOTARRAY, "\"%s\" is a group, not an array", canon);
+    if (e.code == 0 && nd.commit.size > 0)
+        use_commit_record(a, &nd, &e);
     if (e.code == 0 &&
         pz_meta_parse_format(nd.format, (const char *)nd.doc.data, nd.doc.size,
                              nd.attrs.size ? (const char *)nd.attrs.data : NULL,
@@ -178,17 +265,21 @@ int pzarr_array_close(pzarr_array *a)
 {
     if (!a)
         return 0;
+    if (!pz_live_has(a))
+        return PZARR_EINVAL;
     int rc = pzarr_array_flush(a);
     pzarr_store *s = a->s;
     if (rc)
         pz_store_fail(s, &a->err);
-    s->open_arrays--;
+    unregister_array(s, a);
     array_free(a);
     return rc;
 }
 
 int pzarr_array_get_info(const pzarr_array *a, pzarr_array_info *info)
 {
+    if (!a || !pz_live_has(a))
+        return PZARR_EINVAL;
     if (!a || !info)
         return PZARR_EINVAL;
     memset(info, 0, sizeof *info);
@@ -208,6 +299,8 @@ int pzarr_array_get_info(const pzarr_array *a, pzarr_array_info *info)
 
 int pzarr_array_metadata(const pzarr_array *a, char **json)
 {
+    if (!a || !pz_live_has(a))
+        return PZARR_EINVAL;
     if (!a || !json)
         return PZARR_EINVAL;
     *json = pz_meta_emit(&a->m);
@@ -228,10 +321,17 @@ int pzarr_array_metadata(const pzarr_array *a, char **json)
 
 int pzarr_array_set_write_limit(pzarr_array *a, uint64_t bytes)
 {
+    if (!a || !pz_live_has(a))
+        return PZARR_EINVAL;
     if (!a)
         return PZARR_EINVAL;
-    a->write_limit = bytes ? bytes : default_write_limit();
-    return 0;
+    pz_err e;
+    pz_err_clear(&e);
+    if (bytes)
+        a->write_limit = bytes;
+    else
+        default_write_limit(&a->write_limit, &e);
+    return array_fail(a, &e);
 }
 
 /* Every rank must end with the same owner map: a rank given bad dims fails
@@ -262,6 +362,8 @@ int pzarr_array_set_owner(pzarr_array *a, pzarr_owner_policy policy, const int *
 
 int pzarr_array_chunk_owner(const pzarr_array *a, const uint64_t *cc, int *rank)
 {
+    if (!a || !pz_live_has(a))
+        return PZARR_EINVAL;
     if (!a || !rank || (a->m.ndim && !cc))
         return PZARR_EINVAL;
     for (int d = 0; d < a->m.ndim; d++)

@@ -20,6 +20,8 @@ static cJSON *attrs_of(const pz_node_docs *nd)
 
 int pzarr_attrs_get(pzarr_store *s, const char *name, char **json)
 {
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     *json = NULL;
     pz_node_check_name(s, name, canon);
@@ -89,6 +91,8 @@ static int attrs_set_root0(pzarr_store *s, const char *name, cJSON *attrs, pz_er
 
 int pzarr_attrs_set(pzarr_store *s, const char *name, const char *json)
 {
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     cJSON *attrs = NULL;
     if (pz_node_check_name(s, name, canon) == 0 &&

@@ -32,15 +32,23 @@ struct pzarr_store {
     int root_format; /* 2 or 3: format used for new groups; 0 when empty */
     pz_err err;
     pzarr_stats stats;
-    int open_arrays;
+    pzarr_array **arrays; /* open arrays, in the order they were opened */
+    int narrays, cap_arrays;
+    bool open_failed; /* every later call reports the failed open */
+    uint64_t jobid;  /* rank 0's random number, the same on every rank */
+    uint64_t nflush; /* flushes so far (with jobid: the flush id) */
+    char crash_at[32]; /* test hook PZARR_TEST_KILL_AT */
+    int crash_rank;
 };
 
 /* A node's documents, as rank 0 found them. */
 typedef struct pz_node_docs {
     pzarr_node_kind kind;
     int format;
-    pz_buf doc;   /* zarr.json, .zarray or .zgroup */
-    pz_buf attrs; /* .zattrs (v2) */
+    pz_buf doc;    /* zarr.json, .zarray or .zgroup */
+    pz_buf attrs;  /* .zattrs (v2) */
+    pz_buf commit; /* an array's commit record, when a committed flush is
+                      not yet published (read-only stores only) */
 } pz_node_docs;
 
 /*
@@ -97,12 +105,25 @@ struct pzarr_array {
     pz_wbuf wb;
     uint64_t write_limit;
     pz_xchg x;
+    /* A committed flush not yet published (commit.c): reads resolve each
+     * file through its staged name first. "" when none. */
+    char pending[48];
+    /* A resize waiting for the next commit (resize.c): the shape stored,
+     * and the smallest shape since (old values beyond it are gone). */
+    bool resized;
+    uint64_t cshape[PZ_MAX_NDIM], kshape[PZ_MAX_NDIM];
     char *mkdir_cache; /* last chunk directory known to exist */
     pz_buf rbufs[PZ_READ_BATCH]; /* file buffers of local reads, reused */
 };
 
+typedef struct pz_commit pz_commit;
+
 /* ---------------------------------------------------------------- store.c */
 
+/* The process's live handles (stores and arrays). */
+int pz_live_add(const void *h);
+bool pz_live_has(const void *h);
+void pz_live_remove(const void *h);
 /* Copies a local outcome into the store's message and returns it. */
 int pz_store_fail(pzarr_store *s, const pz_err *e);
 /* Ends a collective call on the store: every rank returns the same code and
@@ -156,9 +177,72 @@ bool pz_array_identity(const pzarr_array *a);
 bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk);
 /* Makes sure the directory holding a chunk file exists (cached). */
 int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
-/* Writes a merged chunk atomically, or removes it when all fill. */
-int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
+/* Stages a merged chunk in the flush's commit, or its removal when it is
+ * all fill. */
+int pz_array_store_chunk(pzarr_array *a, pz_commit *c, const uint64_t *cc, const void *chunk,
                          pz_buf *enc, pz_err *e);
+
+/* ---------------------------------------------------------------- commit.c */
+
+#define PZ_COMMIT_RECORD ".pzarr-commit"
+#define PZ_COMMIT_DOCS 2
+
+typedef struct pz_staged {
+    char *target;
+    bool remove; /* a marker: the flush removes target */
+} pz_staged;
+
+/* What this rank staged in one flush. */
+struct pz_commit {
+    char id[48];
+    pz_staged *v;
+    size_t n, cap;
+    /* Rank 0: documents the commit writes (resize), relative to the array. */
+    char *doc_name[PZ_COMMIT_DOCS], *doc_text[PZ_COMMIT_DOCS];
+    int ndocs;
+};
+
+/* <target>.pzarr-tmp-<id>, or with "-del" the marker of a removal. */
+char *pz_commit_name(const char *target, const char *id, bool remove);
+void pz_commit_begin(pzarr_array *a, pz_commit *c);
+/* Writes data under target's staged name (making the parent if missing). */
+int pz_commit_stage_file(pzarr_array *a, pz_commit *c, const char *target, const void *data,
+                         size_t n, pz_err *e);
+/* Stages the removal of target, when it exists. */
+int pz_commit_stage_remove(pzarr_array *a, pz_commit *c, const char *target, pz_err *e);
+/* Records a staged file written by other means (a shard leader's). */
+int pz_commit_add(pz_commit *c, const char *target, bool remove, pz_err *e);
+int pz_commit_set_documents(pz_commit *c, const char *const *names, const char *const *texts,
+                            int n, pz_err *e);
+/* Collective: agree, record, publish, agree (see commit.c). */
+int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e);
+void pz_commit_free(pz_commit *c);
+/* Test hook: PZARR_TEST_KILL_AT=where[:rank] ends the process at `where`. */
+void pz_test_crash_point(const pzarr_store *s, const char *where);
+
+/* ---------------------------------------------------------------- resize.c */
+
+/* Whether the pending resize cuts unit ucc (then its old values beyond the
+ * kept shape become fill). */
+bool pz_resize_cuts(const pzarr_array *a, const uint64_t *ucc);
+void pz_resize_trim_unit(const pzarr_array *a, const uint64_t *ucc, unsigned char *chunk);
+/* Reads: the part of the box beyond the kept shape reads as fill. */
+void pz_resize_mask(const pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                    void *buf);
+/* The cut units this rank owns (linear indices of the current grid). */
+int pz_resize_cut_units(pzarr_array *a, uint64_t **units, size_t *n, pz_err *e);
+/* In a flush: stages removals and (rank 0) the new document. */
+int pz_resize_stage(pzarr_array *a, pz_commit *c, pz_err *e);
+/* After a commit: the shape in memory is the stored one. */
+void pz_resize_committed(pzarr_array *a);
+
+/* ---------------------------------------------------------------- recover.c */
+
+/* Rank 0: finishes the committed flush recorded in dir, if any. */
+int pz_recover_array(pzarr_store *s, const char *dir, uint64_t *finished, pz_err *e);
+/* A record's flush id and documents (a new cJSON object, or NULL). */
+int pz_commit_parse(const char *dir, const pz_buf *record, char *id, size_t idcap,
+                    cJSON **docs, pz_err *e);
 
 /* ---------------------------------------------------------------- fetch.c */
 
@@ -199,9 +283,9 @@ typedef struct pz_shard_out {
     pz_buf data;
 } pz_shard_out;
 
-/* Collective (inside the flush's passive-target epoch): writes every shard
- * touched by the inner chunks the ranks encoded. */
-void pz_shard_flush(pzarr_array *a, pz_shard_out *so, pz_err *e);
+/* Collective (inside the flush's passive-target epoch): stages every shard
+ * touched by the inner chunks the ranks encoded, in the flush's commit. */
+void pz_shard_flush(pzarr_array *a, pz_commit *c, pz_shard_out *so, pz_err *e);
 
 /* ---------------------------------------------------------------- flush.c */
 

@@ -34,6 +34,28 @@ static int read_index(pzarr_array *a, pz_file *f, const char *key, uint64_t *ent
     return rc;
 }
 
+/* A committed flush not yet published: a file it replaces is read from its
+ * staged name, a file it removes is gone (*path becomes NULL). */
+static int resolve_pending(const pzarr_array *a, char **path, pz_err *e)
+{
+    if (!a->pending[0])
+        return 0;
+    char *mark = pz_commit_name(*path, a->pending, true);
+    char *staged = pz_commit_name(*path, a->pending, false);
+    int rc = (!mark || !staged) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;
+    if (rc == 0 && pz_io_exists(mark)) {
+        pz_free(*path);
+        *path = NULL;
+    } else if (rc == 0 && pz_io_exists(staged)) {
+        pz_free(*path);
+        *path = staged;
+        staged = NULL;
+    }
+    pz_free(mark);
+    pz_free(staged);
+    return rc;
+}
+
 int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, pz_file *f,
                         uint64_t *entries, uint64_t *file_size, pz_err *e)
 {
@@ -81,9 +103,11 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
     char key[PZ_KEY_MAX], *path = NULL;
     pz_unlinear(a->m.ndim, a->sgrid, refs[0].shard, scc);
     PZ_TRY(pz_array_chunk_path(a, scc, key, sizeof key, &path, e));
-    pz_file f;
+    pz_file f = {.fh = MPI_FILE_NULL};
     uint64_t size = 0;
-    int rc = pz_shard_open_index(a, path, key, &f, entries, &size, e);
+    int rc = resolve_pending(a, &path, e);
+    if (rc == 0 && path)
+        rc = pz_shard_open_index(a, path, key, &f, entries, &size, e);
     pz_free(path);
     for (size_t i = 0; rc == 0 && f.fh != MPI_FILE_NULL && i < n; i++) {
         uint64_t off = entries[2 * refs[i].inner], len = entries[2 * refs[i].inner + 1];
@@ -108,6 +132,50 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
     return rc;
 }
 
+/* Plain chunk files, read in batches; the files a pending flush removed
+ * are left out. */
+static int fetch_chunks(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
+                        bool *present, pz_err *e)
+{
+    char **paths = pz_calloc(n ? n : 1, sizeof *paths);
+    size_t *pos = pz_calloc(n ? n : 1, sizeof *pos);
+    pz_buf *tb = pz_calloc(n ? n : 1, sizeof *tb);
+    int rc = (paths && pos && tb) ? 0 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        uint64_t cc[PZ_MAX_NDIM];
+        char key[PZ_KEY_MAX];
+        pz_unlinear(a->m.ndim, a->grid, units[i], cc);
+        rc = pz_array_chunk_path(a, cc, key, sizeof key, &paths[k], e);
+        if (rc == 0)
+            rc = resolve_pending(a, &paths[k], e);
+        if (rc == 0 && paths[k]) {
+            tb[k] = bufs[i];
+            pos[k++] = i;
+        }
+    }
+    if (rc == 0 && k == n) /* the usual case: every file read in place */
+        rc = pz_io_read_batch((int)n, (const char *const *)paths, a->s->chunk_info, bufs,
+                              present, &a->s->stats, e);
+    else if (rc == 0) {
+        bool *got = pz_calloc(k ? k : 1, sizeof *got);
+        rc = got ? pz_io_read_batch((int)k, (const char *const *)paths, a->s->chunk_info, tb,
+                                    got, &a->s->stats, e)
+                 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        for (size_t j = 0; got && j < k; j++) {
+            bufs[pos[j]] = tb[j];
+            present[pos[j]] = got[j];
+        }
+        pz_free(got);
+    }
+    for (size_t i = 0; paths && i < n; i++)
+        pz_free(paths[i]);
+    pz_free(paths);
+    pz_free(pos);
+    pz_free(tb);
+    return rc;
+}
+
 int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
                          bool *present, pz_err *e)
 {
@@ -115,23 +183,8 @@ int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf
         present[i] = false;
         bufs[i].size = 0;
     }
-    if (!a->m.shard.on) {
-        char **paths = pz_calloc(n ? n : 1, sizeof *paths);
-        int rc = paths ? 0 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-            uint64_t cc[PZ_MAX_NDIM];
-            char key[256];
-            pz_unlinear(a->m.ndim, a->grid, units[i], cc);
-            rc = pz_array_chunk_path(a, cc, key, sizeof key, &paths[i], e);
-        }
-        if (rc == 0)
-            rc = pz_io_read_batch((int)n, (const char *const *)paths, a->s->chunk_info, bufs,
-                                  present, &a->s->stats, e);
-        for (size_t i = 0; paths && i < n; i++)
-            pz_free(paths[i]);
-        pz_free(paths);
-        return rc;
-    }
+    if (!a->m.shard.on)
+        return fetch_chunks(a, n, units, bufs, present, e);
     unit_ref *refs = pz_malloc((n ? n : 1) * sizeof *refs);
     uint64_t *entries = pz_malloc((size_t)(2 * a->m.shard.ninner) * sizeof *entries);
     int rc = (!refs || !entries) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;

@@ -27,6 +27,7 @@ typedef struct in_rec {
     int src;
     const uint64_t *box; /* cstart[nd], n[nd] */
     unsigned char *data; /* NULL until fetched */
+    bool cut;            /* no data: a unit that a pending resize cuts */
 } in_rec;
 
 typedef struct flush_ctx {
@@ -44,6 +45,7 @@ typedef struct flush_ctx {
     int nbatches;
     pz_buf enc;
     pz_shard_out so; /* sharded arrays: encoded inner chunks */
+    pz_commit commit;
 } flush_ctx;
 
 /* Step 1: directories of my pieces for each other owner. */
@@ -129,25 +131,43 @@ static int gather_recs(flush_ctx *c, pz_err *e)
         at += n;
     }
     pz_xchg_flush(&a->x);
-    c->recs = pz_malloc((nlocal + nremote) * sizeof *c->recs);
-    if (!c->recs && nlocal + nremote)
+    uint64_t *cut = NULL;
+    size_t ncut = 0;
+    PZ_TRY(pz_resize_cut_units(a, &cut, &ncut, e));
+    c->recs = pz_malloc((nlocal + nremote + ncut) * sizeof *c->recs);
+    if (!c->recs && nlocal + nremote + ncut) {
+        pz_free(cut);
         return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    }
+    for (size_t i = 0; i < ncut; i++)
+        c->recs[c->nrecs++] = (in_rec){cut[i], UINT64_MAX, 0, 0, c->rank, NULL, NULL, true};
+    pz_free(cut);
     for (size_t i = 0; i < l->npieces; i++) {
         const pz_piece *p = &l->pieces[i];
         if (p->owner != c->rank)
             continue;
         c->recs[c->nrecs++] = (in_rec){p->chunk, p->seq, p->nbytes, p->addr, c->rank,
                                        l->coords + p->box,
-                                       (unsigned char *)(uintptr_t)p->addr};
+                                       (unsigned char *)(uintptr_t)p->addr, false};
     }
     for (uint64_t i = 0; i < nremote; i++) {
         const uint64_t *w = c->indir + i * c->esize;
         if (w[0] >= a->nunits || (int)w[4] >= c->size)
             return pz_err_set(e, PZARR_EMPI, "flush received a malformed directory entry");
-        c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL};
+        c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL, false};
     }
     if (c->nrecs > 1)
         qsort(c->recs, c->nrecs, sizeof *c->recs, cmp_rec);
+    /* A cut unit that was also written needs no entry of its own. */
+    size_t k = 0;
+    for (size_t i = 0; i < c->nrecs; i++) {
+        const in_rec *r = &c->recs[i];
+        bool alone = (i == 0 || c->recs[i - 1].chunk != r->chunk) &&
+                     (i + 1 == c->nrecs || c->recs[i + 1].chunk != r->chunk);
+        if (!r->cut || alone)
+            c->recs[k++] = *r;
+    }
+    c->nrecs = k;
     return 0;
 }
 
@@ -210,6 +230,8 @@ static long last_full_cover(const flush_ctx *c, size_t i0, size_t i1, const uint
 {
     for (size_t i = i1; i > i0; i--) {
         const uint64_t *b = c->recs[i - 1].box;
+        if (c->recs[i - 1].cut)
+            continue;
         bool full = true;
         for (int d = 0; d < c->nd && full; d++)
             full = b[d] == 0 && b[c->nd + d] == ext[d];
@@ -240,7 +262,7 @@ static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
 {
     pzarr_array *a = c->a;
     if (!a->m.shard.on)
-        return pz_array_store_chunk(a, ucc, chunk, &c->enc, e);
+        return pz_array_store_chunk(a, &c->commit, ucc, chunk, &c->enc, e);
     pz_shard_out *so = &c->so;
     if (so->n == so->cap) {
         size_t cap = so->cap ? so->cap * 2 : 64;
@@ -313,6 +335,8 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
             } else {
                 chunk_fill(a, chunk);
             }
+            if (rc == 0 && pz_resize_cuts(a, cc))
+                pz_resize_trim_unit(a, cc, chunk);
             at++;
         } else if ((size_t)from[k] == i1 - 1 && whole_unit(c, &c->recs[i1 - 1])) {
             /* The aligned case: one piece is the whole chunk, as it will be
@@ -325,6 +349,8 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
         }
         for (size_t i = i0; rc == 0 && i < i1; i++) {
             const in_rec *r = &c->recs[i];
+            if (r->cut)
+                continue;
             pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data, r->box + c->nd,
                         (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit, r->box);
         }
@@ -356,6 +382,7 @@ static void ctx_free(flush_ctx *c)
     pz_buf_free(&c->enc);
     pz_free(c->so.u);
     pz_buf_free(&c->so.data);
+    pz_commit_free(&c->commit);
 }
 
 /* Every rank runs every collective step, whatever its own errors. */
@@ -387,24 +414,47 @@ static void flush_run(flush_ctx *cp, pz_err *e)
         g0 = g1;
     }
     if (a->m.shard.on)
-        pz_shard_flush(a, &c.so, e);
+        pz_shard_flush(a, &c.commit, &c.so, e);
     pz_xchg_unlock_all(&a->x);
+    if (e->code == 0)
+        pz_resize_stage(a, &c.commit, e);
     *cp = c;
+}
+
+/* A flush committed earlier whose publishing failed: finish it first. */
+static int finish_pending(pzarr_array *a, pz_err *e)
+{
+    if (!a->pending[0] || !(a->s->flags & PZARR_RDWR))
+        return 0;
+    if (a->s->rank == 0)
+        pz_recover_array(a->s, a->dir, NULL, e);
+    if (pz_collective_end(a->s->comm, PZ_ROOT_IO, e) == 0)
+        a->pending[0] = '\0';
+    return e->code;
 }
 
 int pzarr_array_flush(pzarr_array *a)
 {
     if (!a)
         return PZARR_EINVAL;
+    if (!pz_live_has(a))
+        return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
+    if (finish_pending(a, &e) != 0) {
+        pz_wbuf_clear(a);
+        a->err = e;
+        return e.code;
+    }
     if (a->wb.npieces > 0 && !(a->s->flags & PZARR_RDWR))
         pz_err_set(&e, PZARR_ERDONLY, "store is read-only");
     flush_ctx c = {.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};
+    pz_commit_begin(a, &c.commit);
     flush_run(&c, &e);
-    /* The agreement is also the barrier after which no rank reads another's
-     * write buffer or directories any more. */
-    pz_collective_end(a->s->comm, PZ_ANY_RANK, &e);
+    /* The commit's first agreement is also the barrier after which no rank
+     * reads another's write buffer or directories any more. */
+    if (pz_commit_finish(a, &c.commit, &e) == 0)
+        pz_resize_committed(a);
     ctx_free(&c);
     pz_wbuf_clear(a);
     a->err = e;

@@ -34,6 +34,8 @@ static int group_create_root0(pzarr_store *s, const char *name, int fmt,
 int pzarr_group_create(pzarr_store *s, const char *name, int zarr_format,
                        const char *attributes_json)
 {
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     cJSON *attrs = NULL;
     pz_err e;
@@ -58,10 +60,18 @@ int pzarr_group_create(pzarr_store *s, const char *name, int zarr_format,
 
 int pzarr_node_kind_of(pzarr_store *s, const char *name, pzarr_node_kind *kind)
 {
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
-    *kind = PZARR_NODE_NONE;
+    pzarr_node_kind ignored;
     pz_node_check_name(s, name, canon);
     pz_err e = s->err;
+    if (!kind) {
+        kind = &ignored;
+        if (e.code == 0)
+            pz_err_set(&e, PZARR_EINVAL, "pzarr_node_kind_of: kind is NULL");
+    }
+    *kind = PZARR_NODE_NONE;
     pz_node_docs nd = {0};
     if (pz_node_fetch(s, canon, &nd, &e) == 0)
         *kind = nd.kind;
@@ -145,6 +155,8 @@ static int split_names(const pz_buf *b, char ***names, size_t *count)
 
 int pzarr_group_list(pzarr_store *s, const char *name, char ***names, size_t *count)
 {
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     *names = NULL;
     *count = 0;

@@ -11,6 +11,13 @@
 /* Name check and collective prologue shared by the node calls. */
 int pz_node_check_name(pzarr_store *s, const char *name, char *canon)
 {
+    canon[0] = '\0';
+    if (s->open_failed) {
+        char why[PZ_ERRMSG_MAX];
+        snprintf(why, sizeof why, "%s", s->err.msg);
+        return pz_err_set(&s->err, PZARR_EINVAL, "the store was not opened: %.900s",
+                          strncmp(why, "the store was not opened: ", 26) == 0 ? why + 26 : why);
+    }
     pz_err_clear(&s->err);
     return pz_name_check(name, canon, PZ_NAME_MAX, &s->err);
 }
@@ -38,6 +45,7 @@ void pz_node_docs_free(pz_node_docs *nd)
 {
     pz_buf_free(&nd->doc);
     pz_buf_free(&nd->attrs);
+    pz_buf_free(&nd->commit);
     nd->kind = PZARR_NODE_NONE;
     nd->format = 0;
 }
@@ -81,7 +89,7 @@ static int v3_node_kind(const pz_buf *doc, const char *dir, pzarr_node_kind *kin
     return rc;
 }
 
-int pz_node_probe(pzarr_store *s, const char *dir, pz_node_docs *nd)
+static int probe_docs(pzarr_store *s, const char *dir, pz_node_docs *nd)
 {
     pz_err *e = &s->err;
     bool found = false;
@@ -105,6 +113,22 @@ int pz_node_probe(pzarr_store *s, const char *dir, pz_node_docs *nd)
     return probe_file(s, dir, ".zattrs", &nd->attrs, &found, e);
 }
 
+/* An array's documents, and its commit record when a committed flush was
+ * not published (a killed job): a writable store finishes it first. */
+int pz_node_probe(pzarr_store *s, const char *dir, pz_node_docs *nd)
+{
+    PZ_TRY(probe_docs(s, dir, nd));
+    if (nd->kind != PZARR_NODE_ARRAY)
+        return 0;
+    bool found = false;
+    PZ_TRY(probe_file(s, dir, PZ_COMMIT_RECORD, &nd->commit, &found, &s->err));
+    if (!found || !(s->flags & PZARR_RDWR))
+        return 0;
+    nd->commit.size = 0;
+    PZ_TRY(pz_recover_array(s, dir, NULL, &s->err));
+    return probe_docs(s, dir, nd);
+}
+
 int pz_node_fetch(pzarr_store *s, const char *name, pz_node_docs *nd, pz_err *e)
 {
     pz_buf hdr = {0};
@@ -119,11 +143,12 @@ int pz_node_fetch(pzarr_store *s, const char *name, pz_node_docs *nd, pz_err *e)
         if (e->code == 0 && pz_buf_append(&hdr, kf, 2) != 0)
             pz_err_set(e, PZARR_ENOMEM, "out of memory");
     }
-    pz_buf bufs[3] = {hdr, nd->doc, nd->attrs};
+    pz_buf bufs[4] = {hdr, nd->doc, nd->attrs, nd->commit};
     bool ok = e->code == 0;
-    int rc = pz_bcast_bufs(s->comm, 3, bufs, e);
+    int rc = pz_bcast_bufs(s->comm, 4, bufs, e);
     nd->doc = bufs[1];
     nd->attrs = bufs[2];
+    nd->commit = bufs[3];
     if (rc == 0 && ok) {
         nd->kind = (pzarr_node_kind)bufs[0].data[0];
         nd->format = bufs[0].data[1];
@@ -135,7 +160,8 @@ int pz_node_fetch(pzarr_store *s, const char *name, pz_node_docs *nd, pz_err *e)
 int pz_node_write_doc(pzarr_store *s, const char *path, const char *text, pz_err *e)
 {
     s->stats.meta_writes++;
-    return pz_io_write_atomic(path, text, strlen(text), "meta", MPI_INFO_NULL, e);
+    return pz_io_write_atomic(path, text, strlen(text), "meta", MPI_INFO_NULL,
+                              (s->flags & PZARR_DURABLE) != 0, e);
 }
 
 /* Rank 0: writes a group's documents into dir (which must exist). */

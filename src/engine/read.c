@@ -79,13 +79,17 @@ int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t 
 int pzarr_array_read(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                      void *buf)
 {
+    if (!a || !pz_live_has(a))
+        return PZARR_EINVAL;
     if (!a)
         return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
     if (pz_array_check_box(a, start, count, "read", &e) == 0 &&
-        pz_array_read_storage(a, start, count, buf, &e) == 0)
+        pz_array_read_storage(a, start, count, buf, &e) == 0) {
+        pz_resize_mask(a, start, count, buf);
         pz_wbuf_overlay(a, start, count, buf);
+    }
     a->err = e;
     return e.code;
 }

@@ -238,6 +238,8 @@ static void ra_free(ra_ctx *c)
 int pzarr_array_read_all(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                          void *buf)
 {
+    if (!a || !pz_live_has(a))
+        return PZARR_EINVAL;
     if (!a)
         return PZARR_EINVAL;
     pz_err e;
@@ -265,8 +267,10 @@ int pzarr_array_read_all(pzarr_array *a, const uint64_t *start, const uint64_t *
     /* Also the barrier after which no rank reads another's memory. */
     pz_collective_end(a->s->comm, PZ_ANY_RANK, &e);
     ra_free(&c);
-    if (e.code == 0 && box_ok)
+    if (e.code == 0 && box_ok) {
+        pz_resize_mask(a, start, count, buf);
         pz_wbuf_overlay(a, start, count, buf);
+    }
     a->err = e;
     return e.code;
 }

@@ -1,85 +1,147 @@
-/* Resizing: chunks wholly outside the new shape are removed, chunks cut by
- * it are trimmed to the fill value, and the new document is written last. */
+/*
+ * Resizing. pzarr_array_resize only changes the shape in memory (after
+ * flushing what was pending); the change reaches storage with the next
+ * flush, in the same commit as the writes made in between, so that a
+ * killed append leaves the previous shape and data. What that flush does
+ * for a resize (resize_stage, called by flush.c):
+ * - units of the committed shape that lie wholly outside the new shape are
+ *   removed (their file, or their shard when the whole shard is outside;
+ *   inner chunks outside a shard that stays are dropped by its leader);
+ * - units cut by a shrink keep only their part inside the smallest shape
+ *   since the last commit ("kept"), the rest becoming fill, so that growing
+ *   again never brings back old values; their owners merge them like
+ *   written units;
+ * - rank 0 puts the new metadata document into the commit record.
+ */
 #include "engine.h"
 
 #include <string.h>
 
-/* Owner: the chunk at cc keeps its in-bounds part; the rest becomes fill, so
- * that growing again later never brings back old values. */
-static int trim_chunk(pzarr_array *a, const uint64_t *cc, unsigned char *chunk, pz_buf *enc,
-                      pz_err *e)
+/* Whether unit ucc (of the committed unit grid) reaches past the kept
+ * shape in a dimension that shrank: its old values there must go. */
+bool pz_resize_cuts(const pzarr_array *a, const uint64_t *ucc)
 {
-    char key[256], *path = NULL;
-    PZ_TRY(pz_array_chunk_path(a, cc, key, sizeof key, &path, e));
-    pz_buf raw = {0};
-    bool present = false;
-    const char *p = path;
-    int rc = pz_io_read_batch(1, &p, a->s->chunk_info, &raw, &present, &a->s->stats, e);
-    if (rc == 0 && present)
-        rc = pz_array_decode(a, key, &raw, chunk, e);
-    if (rc == 0 && present) {
-        uint64_t ext[PZ_MAX_NDIM], zero[PZ_MAX_NDIM] = {0};
-        pz_array_chunk_extent(a, cc, ext);
-        /* Keep the in-bounds box, fill everything else. */
-        unsigned char *keep = pz_malloc(a->chunk_bytes);
-        if (!keep)
-            rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
-        else {
-            pz_copy_box(a->m.ndim, a->m.itemsize, ext, chunk, a->unit, zero, keep, ext,
-                        zero);
-            pz_fill_box(a->m.ndim, a->m.itemsize, a->unit, chunk, a->unit, zero,
-                        a->m.fill);
-            pz_copy_box(a->m.ndim, a->m.itemsize, ext, keep, ext, zero, chunk, a->unit,
-                        zero);
-            pz_free(keep);
-            rc = pz_array_store_chunk(a, cc, chunk, enc, e);
-        }
-    }
-    pz_buf_free(&raw);
-    pz_free(path);
-    return rc;
+    if (!a->resized)
+        return false;
+    for (int d = 0; d < a->m.ndim; d++)
+        if (a->kshape[d] < a->cshape[d] && (ucc[d] + 1) * a->unit[d] > a->kshape[d])
+            return true;
+    return false;
 }
 
-/* Owner work of a resize, under the old owner map and the new shape. */
-static int resize_chunks(pzarr_array *a, const uint64_t *old_shape, const uint64_t *old_grid,
-                         pz_err *e)
+/* Fills the part of a unit (at ucc, decoded) beyond the kept shape. */
+void pz_resize_trim_unit(const pzarr_array *a, const uint64_t *ucc, unsigned char *chunk)
 {
     int nd = a->m.ndim;
-    uint64_t total;
-    if (!pz_prod(nd, old_grid, &total))
-        return pz_err_set(e, PZARR_EINVAL, "chunk grid too large");
-    unsigned char *chunk = pz_malloc(a->chunk_bytes);
-    pz_buf enc = {0};
-    int rc = chunk ? 0 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
-    pz_owner_map old_om = a->om;
-    for (uint64_t i = 0; rc == 0 && i < total; i++) {
-        uint64_t cc[PZ_MAX_NDIM], first[PZ_MAX_NDIM];
-        pz_unlinear(nd, old_grid, i, cc);
-        for (int d = 0; d < nd; d++)
-            first[d] = cc[d] * a->per[d];
-        if (pz_owner_of(&old_om, first) != a->s->rank)
+    for (int d = 0; d < nd; d++) {
+        uint64_t u0 = ucc[d] * a->unit[d];
+        if (!(a->kshape[d] < a->cshape[d]) || u0 + a->unit[d] <= a->kshape[d])
             continue;
-        bool outside = false, trimmed = false;
-        for (int d = 0; d < nd; d++) {
-            uint64_t c0 = cc[d] * a->m.chunks[d];
-            outside |= c0 >= a->m.shape[d];
-            trimmed |= a->m.shape[d] < old_shape[d] && c0 + a->m.chunks[d] > a->m.shape[d];
-        }
-        if (outside) {
-            char key[256], *path = NULL;
-            bool removed;
-            rc = pz_array_chunk_path(a, cc, key, sizeof key, &path, e);
-            if (rc == 0)
-                rc = pz_io_remove(path, &removed, e);
-            a->s->stats.chunk_deletes += rc == 0 && removed;
-            pz_free(path);
-        } else if (trimmed && !a->m.shard.on) {
-            rc = trim_chunk(a, cc, chunk, &enc, e);
-        }
+        uint64_t start[PZ_MAX_NDIM] = {0}, count[PZ_MAX_NDIM];
+        memcpy(count, a->unit, sizeof(uint64_t) * (size_t)nd);
+        start[d] = a->kshape[d] > u0 ? a->kshape[d] - u0 : 0;
+        count[d] = a->unit[d] - start[d];
+        pz_fill_box(nd, a->m.itemsize, count, chunk, a->unit, start, a->m.fill);
     }
-    pz_free(chunk);
-    pz_buf_free(&enc);
-    return rc;
+}
+
+void pz_resize_mask(const pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                    void *buf)
+{
+    int nd = a->m.ndim;
+    for (int d = 0; a->resized && d < nd; d++) {
+        uint64_t end = start[d] + count[d];
+        if (!(a->kshape[d] < a->cshape[d]) || end <= a->kshape[d])
+            continue;
+        uint64_t s0[PZ_MAX_NDIM] = {0}, n[PZ_MAX_NDIM];
+        memcpy(n, count, sizeof(uint64_t) * (size_t)nd);
+        s0[d] = a->kshape[d] > start[d] ? a->kshape[d] - start[d] : 0;
+        n[d] = count[d] - s0[d];
+        pz_fill_box(nd, a->m.itemsize, n, buf, count, s0, a->m.fill);
+    }
+}
+
+/* The unit grid and owner map of the committed shape. */
+static int committed_grid(const pzarr_array *a, uint64_t *cgrid, pz_owner_map *om, pz_err *e)
+{
+    int nd = a->m.ndim, pdims[PZ_MAX_NDIM] = {0};
+    for (int d = 0; d < nd; d++)
+        cgrid[d] = a->cshape[d] / a->unit[d] + (a->cshape[d] % a->unit[d] != 0);
+    if (!a->pdims_set)
+        pz_process_grid(a->s->size, nd, pdims);
+    return pz_owner_init(om, a->policy, a->s->size, nd, cgrid,
+                         a->pdims_set ? a->pdims : pdims, e);
+}
+
+static bool outside_shape(const pzarr_array *a, const uint64_t *lo)
+{
+    for (int d = 0; d < a->m.ndim; d++)
+        if (lo[d] >= a->m.shape[d])
+            return true;
+    return false;
+}
+
+/* Stages the removal of every file wholly outside the new shape: chunk
+ * files, or shards, each by the owner of its first unit in the committed
+ * grid. */
+static int stage_removals(pzarr_array *a, pz_commit *c, pz_err *e)
+{
+    int nd = a->m.ndim;
+    uint64_t cgrid[PZ_MAX_NDIM], files[PZ_MAX_NDIM], total;
+    pz_owner_map om;
+    PZ_TRY(committed_grid(a, cgrid, &om, e));
+    for (int d = 0; d < nd; d++)
+        files[d] = a->cshape[d] / a->m.chunks[d] + (a->cshape[d] % a->m.chunks[d] != 0);
+    if (!pz_prod(nd, files, &total))
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "too many chunks");
+    for (uint64_t i = 0; i < total; i++) {
+        uint64_t fcc[PZ_MAX_NDIM], lo[PZ_MAX_NDIM], first[PZ_MAX_NDIM];
+        pz_unlinear(nd, files, i, fcc);
+        for (int d = 0; d < nd; d++) {
+            lo[d] = fcc[d] * a->m.chunks[d];
+            first[d] = fcc[d] * a->per[d];
+        }
+        if (!outside_shape(a, lo) || pz_owner_of(&om, first) != a->s->rank)
+            continue;
+        char key[PZ_KEY_MAX], *path = NULL;
+        PZ_TRY(pz_array_chunk_path(a, fcc, key, sizeof key, &path, e));
+        int rc = pz_commit_stage_remove(a, c, path, e);
+        pz_free(path);
+        PZ_TRY(rc);
+    }
+    return 0;
+}
+
+int pz_resize_cut_units(pzarr_array *a, uint64_t **units, size_t *n, pz_err *e)
+{
+    *units = NULL;
+    *n = 0;
+    if (!a->resized)
+        return 0;
+    int nd = a->m.ndim;
+    uint64_t cgrid[PZ_MAX_NDIM], total;
+    pz_owner_map om;
+    PZ_TRY(committed_grid(a, cgrid, &om, e));
+    if (!pz_prod(nd, cgrid, &total))
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "too many chunks");
+    size_t cap = 0;
+    for (uint64_t i = 0; i < total; i++) {
+        uint64_t ucc[PZ_MAX_NDIM], lo[PZ_MAX_NDIM];
+        pz_unlinear(nd, cgrid, i, ucc);
+        for (int d = 0; d < nd; d++)
+            lo[d] = ucc[d] * a->unit[d];
+        if (outside_shape(a, lo) || !pz_resize_cuts(a, ucc) || pz_owner_of(&a->om, ucc) != a->s->rank)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            uint64_t *v = pz_realloc(*units, cap * sizeof *v);
+            if (!v)
+                return pz_err_set(e, PZARR_ENOMEM, "out of memory in resize");
+            *units = v;
+        }
+        (*units)[(*n)++] = pz_linear(nd, a->grid, ucc);
+    }
+    return 0;
 }
 
 /* Rank 0: attributes may have changed on disk since the array was opened
@@ -108,9 +170,34 @@ static int refresh_attrs(pzarr_array *a, pz_err *e)
     return rc;
 }
 
+int pz_resize_stage(pzarr_array *a, pz_commit *c, pz_err *e)
+{
+    if (!a->resized)
+        return 0;
+    PZ_TRY(stage_removals(a, c, e));
+    if (a->s->rank != 0)
+        return 0;
+    PZ_TRY(refresh_attrs(a, e));
+    char *doc = pz_meta_emit(&a->m);
+    const char *name = a->m.zarr_format == 3 ? "zarr.json" : ".zarray";
+    int rc = doc ? pz_commit_set_documents(c, &name, (const char *const *)&doc, 1, e)
+                 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    pz_free(doc);
+    return rc;
+}
+
+void pz_resize_committed(pzarr_array *a)
+{
+    a->resized = false;
+    memcpy(a->cshape, a->m.shape, sizeof a->cshape);
+    memcpy(a->kshape, a->m.shape, sizeof a->kshape);
+}
+
 int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape)
 {
     if (!a)
+        return PZARR_EINVAL;
+    if (!pz_live_has(a))
         return PZARR_EINVAL;
     int rc = pzarr_array_flush(a);
     if (rc)
@@ -118,9 +205,6 @@ int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape)
     pz_err e;
     pz_err_clear(&e);
     int nd = a->m.ndim;
-    uint64_t old_shape[PZ_MAX_NDIM], old_grid[PZ_MAX_NDIM];
-    memcpy(old_shape, a->m.shape, sizeof old_shape);
-    memcpy(old_grid, a->sgrid, sizeof old_grid);
     if (!(a->s->flags & PZARR_RDWR))
         pz_err_set(&e, PZARR_ERDONLY, "store %s is read-only", a->s->root);
     else if (nd > 0 && !new_shape)
@@ -143,23 +227,23 @@ int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape)
         pz_meta_free(&check);
         pz_free(doc);
     }
+    uint64_t old[PZ_MAX_NDIM];
+    memcpy(old, a->m.shape, sizeof old);
     if (e.code == 0) {
         memcpy(a->m.shape, nm.shape, sizeof nm.shape);
-        resize_chunks(a, old_shape, old_grid, &e);
+        pz_array_derive(a, &e);
     }
     pz_meta_free(&nm);
-    /* Data first; the document that describes it last, by rank 0. */
-    pz_agree(a->s->comm, &e);
-    if (e.code == 0 && a->s->rank == 0 && refresh_attrs(a, &e) == 0)
-        pz_node_write_array(a->s, a->dir, &a->m, &e);
-    pz_collective_end(a->s->comm, PZ_ROOT_IO, &e);
-    if (e.code)
-        memcpy(a->m.shape, old_shape, sizeof old_shape);
-    pz_err de;
-    pz_err_clear(&de);
-    pz_array_derive(a, &de);
-    if (e.code == 0 && de.code)
-        e = de;
+    if (pz_collective_end(a->s->comm, PZ_ANY_RANK, &e) != 0) {
+        memcpy(a->m.shape, old, sizeof old);
+        pz_err de;
+        pz_array_derive(a, &de);
+    } else {
+        a->resized = true;
+        for (int d = 0; d < nd; d++)
+            if (new_shape[d] < a->kshape[d])
+                a->kshape[d] = new_shape[d];
+    }
     a->err = e;
     return e.code;
 }

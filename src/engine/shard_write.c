@@ -7,10 +7,11 @@
  * shards, lays each new shard out (every writer's inner chunks contiguous,
  * in rank order, then the untouched inner chunks of the old shard, copied
  * as they are), writes the copies and the index into a temporary file beside
- * the shard, and puts each writer's offsets back. After a barrier every
- * writer writes its bytes with one MPI-IO call per shard; after all ranks
- * agree that every write succeeded, leaders rename the temporary files over
- * the shards. A job killed at any moment leaves each shard old or new.
+ * the shard (its staged name in the flush's commit), and puts each writer's
+ * offsets back. After a barrier every writer writes its bytes with one MPI-IO
+ * call per shard. The commit (commit.c) then publishes every staged shard
+ * with the rest of the flush, or none: a job killed at any moment leaves the
+ * array old or new.
  */
 #include "engine.h"
 
@@ -21,7 +22,6 @@
 #include <unistd.h>
 
 #define SE 4 /* entry words: shard, inner, nbytes, reply offset */
-#define TMP_SUFFIX ".pzarr-tmp-shard"
 
 typedef struct in_ent {
     uint64_t shard, inner, nbytes;
@@ -33,11 +33,11 @@ typedef struct in_ent {
 typedef struct lead_shard {
     uint64_t shard;
     char *path, *tmp;
-    bool remove; /* every inner chunk is empty: no shard file */
 } lead_shard;
 
 typedef struct sw_ctx {
     pzarr_array *a;
+    pz_commit *commit;
     int size;
     uint64_t *out; /* my entries, grouped by leader */
     size_t nout;
@@ -65,17 +65,29 @@ static void unit_shard(const pzarr_array *a, uint64_t unit, uint64_t *shard, uin
     *leader = pz_owner_of(&a->om, first);
 }
 
-static int shard_paths(pzarr_array *a, uint64_t shard, char *key, size_t cap, char **path,
+/* A shard's key, path and staged name in this flush. */
+static int shard_paths(sw_ctx *c, uint64_t shard, char *key, size_t cap, char **path,
                        char **tmp, pz_err *e)
 {
     uint64_t scc[PZ_MAX_NDIM];
+    pz_unlinear(c->a->m.ndim, c->a->sgrid, shard, scc);
+    PZ_TRY(pz_array_chunk_path(c->a, scc, key, cap, path, e));
+    *tmp = pz_commit_name(*path, c->commit->id, false);
+    return *tmp ? 0 : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+}
+
+/* Whether an untouched inner chunk of the old shard stays: a pending resize
+ * drops those outside the new shape (cut ones are merged by their owners). */
+static bool inner_stays(const sw_ctx *c, uint64_t shard, uint64_t inner)
+{
+    const pzarr_array *a = c->a;
+    uint64_t scc[PZ_MAX_NDIM], icc[PZ_MAX_NDIM];
     pz_unlinear(a->m.ndim, a->sgrid, shard, scc);
-    PZ_TRY(pz_array_chunk_path(a, scc, key, cap, path, e));
-    *tmp = pz_malloc(strlen(*path) + sizeof TMP_SUFFIX);
-    if (!*tmp)
-        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
-    sprintf(*tmp, "%s%s", *path, TMP_SUFFIX);
-    return 0;
+    pz_unlinear(a->m.ndim, a->per, inner, icc);
+    for (int d = 0; a->resized && d < a->m.ndim; d++)
+        if ((scc[d] * a->per[d] + icc[d]) * a->unit[d] >= a->m.shape[d])
+            return false;
+    return true;
 }
 
 static const pz_shard_out *sort_so;
@@ -206,7 +218,7 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     const pz_shard_spec *sh = &a->m.shard;
     uint64_t ninner = sh->ninner, ib = pz_shard_index_bytes(sh);
     char key[PZ_KEY_MAX];
-    PZ_TRY(shard_paths(a, ls->shard, key, sizeof key, &ls->path, &ls->tmp, e));
+    PZ_TRY(shard_paths(c, ls->shard, key, sizeof key, &ls->path, &ls->tmp, e));
     uint64_t *old = pz_malloc((size_t)(2 * ninner) * sizeof *old);
     uint64_t *idx = pz_malloc((size_t)(2 * ninner) * sizeof *idx);
     bool *touched = pz_calloc((size_t)ninner, sizeof *touched);
@@ -235,15 +247,22 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
         idx[2 * t->inner + 1] = t->nbytes;
         cur += t->nbytes;
     }
+    for (uint64_t k = 0; k < ninner; k++)
+        touched[k] |= !inner_stays(c, ls->shard, k);
     bool any = false;
     for (uint64_t k = 0; k < ninner; k++)
         any |= idx[2 * k] != PZ_SHARD_EMPTY || (!touched[k] && old[2 * k] != PZ_SHARD_EMPTY);
-    ls->remove = rc == 0 && !any;
-    unlink(ls->tmp); /* a leftover from a killed run */
+    if (rc == 0 && !any)
+        rc = pz_commit_stage_remove(a, c->commit, ls->path, e);
     if (rc == 0 && any)
         rc = pz_array_chunk_parent(a, ls->tmp, e);
     if (rc == 0 && any) {
         rc = pz_mpiio_backend.open(&f, ls->tmp, PZ_FILE_WRITE | PZ_FILE_CREATE, a->s->info, e);
+        if (rc == 0 && pz_commit_add(c->commit, ls->path, false, e) != 0) {
+            f.be->close(&f, NULL);
+            unlink(ls->tmp);
+            rc = e->code;
+        }
     }
     for (uint64_t k = 0; rc == 0 && any && k < ninner; k++) {
         if (touched[k] || old[2 * k] == PZ_SHARD_EMPTY)
@@ -257,6 +276,9 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
         pz_shard_index_encode(sh, idx, raw);
         rc = f.be->write_at(&f, sh->index_at_start ? 0 : cur, raw, (size_t)ib, e);
     }
+    if (rc == 0 && any && (a->s->flags & PZARR_DURABLE))
+        rc = f.be->sync(&f, e);
+    a->s->stats.shard_writes += rc == 0 && any;
     if (f.fh != MPI_FILE_NULL && f.be->close(&f, rc ? NULL : e) != 0 && rc == 0)
         rc = e->code;
     if (oldf.fh != MPI_FILE_NULL)
@@ -301,11 +323,13 @@ static int write_packed(sw_ctx *c, uint64_t shard, uint64_t base, const pz_buf *
     pzarr_array *a = c->a;
     char key[PZ_KEY_MAX], *path = NULL, *tmp = NULL;
     pz_file f;
-    int rc = shard_paths(a, shard, key, sizeof key, &path, &tmp, e);
+    int rc = shard_paths(c, shard, key, sizeof key, &path, &tmp, e);
     if (rc == 0)
         rc = pz_mpiio_backend.open(&f, tmp, PZ_FILE_WRITE, a->s->info, e);
     if (rc == 0) {
         rc = f.be->write_at(&f, base, pack->data, pack->size, e);
+        if (rc == 0 && (a->s->flags & PZARR_DURABLE))
+            rc = f.be->sync(&f, e);
         int crc = f.be->close(&f, rc ? NULL : e);
         rc = rc ? rc : crc;
     }
@@ -347,30 +371,6 @@ static int write_mine(sw_ctx *c, const pz_shard_out *so, pz_err *e)
     return rc;
 }
 
-/* Leader, after everybody agreed: the new shards replace the old ones. */
-static int publish_shards(sw_ctx *c, bool ok, pz_err *e)
-{
-    int rc = 0;
-    for (size_t i = 0; i < c->nlead; i++) {
-        lead_shard *ls = &c->lead[i];
-        if (!ls->path)
-            continue;
-        bool removed = false;
-        if (!ok) {
-            unlink(ls->tmp);
-        } else if (ls->remove) {
-            if (rc == 0)
-                rc = pz_io_remove(ls->path, &removed, e);
-            c->a->s->stats.chunk_deletes += removed;
-        } else if (rename(ls->tmp, ls->path) != 0 && rc == 0) {
-            rc = pz_err_set(e, PZARR_EIO, "cannot rename %s over %s", ls->tmp, ls->path);
-        } else {
-            c->a->s->stats.shard_writes++;
-        }
-    }
-    return rc;
-}
-
 static void sw_free(sw_ctx *c)
 {
     if (c->attached)
@@ -387,9 +387,9 @@ static void sw_free(sw_ctx *c)
     pz_free(c->in);
 }
 
-void pz_shard_flush(pzarr_array *a, pz_shard_out *so, pz_err *e)
+void pz_shard_flush(pzarr_array *a, pz_commit *commit, pz_shard_out *so, pz_err *e)
 {
-    sw_ctx c = {.a = a, .size = a->s->size};
+    sw_ctx c = {.a = a, .commit = commit, .size = a->s->size};
     if (e->code == 0)
         build_out(&c, so, e);
     pz_xchg_publish(&a->x, c.cnt, c.off, c.out, SE * sizeof(uint64_t), e->code == 0);
@@ -399,12 +399,5 @@ void pz_shard_flush(pzarr_array *a, pz_shard_out *so, pz_err *e)
     pz_barrier(a->s->comm);
     if (e->code == 0)
         write_mine(&c, so, e);
-    /* Rename only when every rank wrote everything: otherwise keep the old. */
-    bool anybad = pz_any(a->s->comm, e->code != 0);
-    pz_err pe;
-    pz_err_clear(&pe);
-    publish_shards(&c, !anybad, &pe);
-    if (e->code == 0 && pe.code)
-        *e = pe;
     sw_free(&c);
 }

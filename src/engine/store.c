@@ -1,9 +1,54 @@
+#define _POSIX_C_SOURCE 200809L
 /* Stores: open (rank 0 looks at the root, everyone learns), close, the
  * store's message and its I/O counters. */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Handles alive in this process: a call on a handle already closed is
+ * refused without touching its memory. */
+static const void **live;
+static size_t nlive, cap_live;
+
+int pz_live_add(const void *h)
+{
+    if (nlive == cap_live) {
+        size_t cap = cap_live ? 2 * cap_live : 16;
+        const void **v = pz_realloc(live, cap * sizeof *v);
+        if (!v)
+            return PZARR_ENOMEM;
+        live = v;
+        cap_live = cap;
+    }
+    live[nlive++] = h;
+    return 0;
+}
+
+bool pz_live_has(const void *h)
+{
+    for (size_t i = 0; h && i < nlive; i++)
+        if (live[i] == h)
+            return true;
+    return false;
+}
+
+void pz_live_remove(const void *h)
+{
+    for (size_t i = 0; i < nlive; i++)
+        if (live[i] == h) {
+            live[i] = live[--nlive];
+            break;
+        }
+    if (nlive == 0) {
+        pz_free(live);
+        live = NULL;
+        cap_live = 0;
+    }
+}
 
 int pz_store_fail(pzarr_store *s, const pz_err *e)
 {
@@ -34,6 +79,33 @@ static int make_info(MPI_Info user, MPI_Info *out)
      * under an fcntl lock. pzarr takes no file locks. */
     MPI_Info_set(*out, "romio_ds_write", "disable");
     return 0;
+}
+
+/* Tells this job's flushes from any other's: their staged files carry it. */
+static uint64_t job_id(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    x ^= (uint64_t)getpid() << 40;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    return x ^ (x >> 33);
+}
+
+/* PZARR_TEST_KILL_AT=where[:rank]: see pz_test_crash_point. */
+static void test_hooks(pzarr_store *s)
+{
+    const char *k = getenv("PZARR_TEST_KILL_AT");
+    s->crash_rank = -1;
+    if (!k || !*k)
+        return;
+    snprintf(s->crash_at, sizeof s->crash_at, "%s", k);
+    char *colon = strchr(s->crash_at, ':');
+    if (colon) {
+        *colon = '\0';
+        s->crash_rank = atoi(colon + 1);
+    }
 }
 
 /* Rank 0 part of pzarr_open. */
@@ -85,32 +157,43 @@ int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
         flags |= PZARR_RDWR;
     s->flags = flags;
     make_info(info, &s->info);
+    pz_err e;
+    pz_err_clear(&e);
+    if (pz_live_add(s) != 0)
+        pz_err_set(&e, PZARR_ENOMEM, "out of memory");
     const char *cio = getenv("PZARR_CHUNK_IO");
+    if (cio && *cio && strcmp(cio, "mpiio") != 0 && strcmp(cio, "posix") != 0)
+        pz_err_set(&e, PZARR_EINVAL,
+                   "environment variable PZARR_CHUNK_IO=\"%.64s\": must be \"mpiio\" or "
+                   "\"posix\"",
+                   cio);
     bool mpiio = info != MPI_INFO_NULL || (cio && strcmp(cio, "mpiio") == 0);
     if (cio && strcmp(cio, "posix") == 0)
         mpiio = false;
     s->chunk_info = mpiio ? s->info : MPI_INFO_NULL;
-    pz_err e;
-    pz_err_clear(&e);
-    if (!path || !path[0])
+    test_hooks(s);
+    if (e.code == 0 && (!path || !path[0]))
         pz_err_set(&e, PZARR_EINVAL, "store path is empty");
-    else if (!(s->root = pz_strdup(path)))
+    else if (e.code == 0 && !(s->root = pz_strdup(path)))
         pz_err_set(&e, PZARR_ENOMEM, "out of memory");
-    else {
+    else if (e.code == 0) {
         size_t n = strlen(s->root);
         while (n > 1 && s->root[n - 1] == '/')
             s->root[--n] = '\0';
     }
-    int fmt = 0;
+    uint64_t shared[2] = {0, 0}; /* root format, job id */
     if (e.code == 0 && s->rank == 0) {
         open_root(s, &e);
-        fmt = s->root_format;
+        shared[0] = (uint64_t)s->root_format;
+        shared[1] = job_id();
     }
-    /* Rank 0's outcome and root format reach everyone. */
+    /* Rank 0's outcome, root format and job id reach everyone. */
     if (pz_store_end(s, PZ_ROOT_IO, &e) == 0) {
-        MPI_Bcast(&fmt, 1, MPI_INT, 0, s->comm);
-        s->root_format = fmt;
+        MPI_Bcast(shared, 2, MPI_UINT64_T, 0, s->comm);
+        s->root_format = (int)shared[0];
+        s->jobid = shared[1];
     }
+    s->open_failed = e.code != 0;
     return e.code;
 }
 
@@ -123,10 +206,17 @@ int pzarr_close(pzarr_store *s)
 {
     if (!s)
         return 0;
+    if (!pz_live_has(s))
+        return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
-    if (s->open_arrays > 0)
-        pz_err_set(&e, PZARR_EINVAL, "%d arrays are still open", s->open_arrays);
+    /* Arrays still open are closed (flushed) first, in the order they were
+     * opened, the same on every rank; the first failure is kept. */
+    while (s->narrays > 0) {
+        pzarr_array *a = s->arrays[0];
+        if (pzarr_array_close(a) != 0 && e.code == 0)
+            e = s->err;
+    }
     int rc = e.code;
     if (s->comm != MPI_COMM_NULL) {
         rc = pz_store_end(s, PZ_ANY_RANK, &e);
@@ -134,6 +224,8 @@ int pzarr_close(pzarr_store *s)
     }
     if (s->info != MPI_INFO_NULL)
         MPI_Info_free(&s->info);
+    pz_live_remove(s);
+    pz_free(s->arrays);
     pz_free(s->root);
     pz_free(s);
     return rc;
@@ -141,6 +233,8 @@ int pzarr_close(pzarr_store *s)
 
 int pzarr_get_stats(const pzarr_store *s, pzarr_stats *out)
 {
+    if (!pz_live_has(s))
+        return PZARR_EINVAL;
     if (!s || !out)
         return PZARR_EINVAL;
     *out = s->stats;
@@ -149,6 +243,6 @@ int pzarr_get_stats(const pzarr_store *s, pzarr_stats *out)
 
 void pzarr_reset_stats(pzarr_store *s)
 {
-    if (s)
+    if (pz_live_has(s))
         memset(&s->stats, 0, sizeof s->stats);
 }

@@ -152,17 +152,15 @@ bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk)
     return true;
 }
 
-int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
+int pz_array_store_chunk(pzarr_array *a, pz_commit *c, const uint64_t *cc, const void *chunk,
                          pz_buf *enc, pz_err *e)
 {
-    char key[256], *path = NULL;
+    char key[PZ_KEY_MAX], *path = NULL;
     PZ_TRY(pz_array_chunk_path(a, cc, key, sizeof key, &path, e));
     pzarr_stats *st = &a->s->stats;
     int rc = 0;
     if (pz_array_unit_is_fill(a, chunk)) {
-        bool removed;
-        rc = pz_io_remove(path, &removed, e);
-        st->chunk_deletes += removed;
+        rc = pz_commit_stage_remove(a, c, path, e);
     } else {
         pz_err inner;
         pz_err_clear(&inner);
@@ -176,17 +174,8 @@ int pz_array_store_chunk(pzarr_array *a, const uint64_t *cc, const void *chunk,
         }
         if (rc)
             pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);
-        char tag[32];
-        snprintf(tag, sizeof tag, "r%d", a->s->rank);
-        /* Directories are made only when the first write finds none. */
-        if (rc == 0)
-            rc = pz_io_write_atomic(path, bytes, nbytes, tag, a->s->chunk_info, e);
-        if (rc == PZARR_ENOENT) {
-            pz_err_clear(e);
-            rc = pz_array_chunk_parent(a, path, e);
-            if (rc == 0)
-                rc = pz_io_write_atomic(path, bytes, nbytes, tag, a->s->chunk_info, e);
-        }
+        else
+            rc = pz_commit_stage_file(a, c, path, bytes, nbytes, e);
         if (rc == 0) {
             st->chunk_writes++;
             st->bytes_written += nbytes;

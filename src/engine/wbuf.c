@@ -109,6 +109,8 @@ static int wbuf_reserve(pzarr_array *a, uint64_t npieces, uint64_t bytes, pz_seg
 int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                       const void *buf)
 {
+    if (!a || !pz_live_has(a))
+        return PZARR_EINVAL;
     if (!a)
         return PZARR_EINVAL;
     pz_err e;

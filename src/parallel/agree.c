@@ -4,16 +4,23 @@
 #include <stdio.h>
 #include <string.h>
 
-static int agree(MPI_Comm comm, pz_err *e, bool root_plain)
+/* The lowest failing rank's outcome reaches every rank; *any tells whether
+ * some rank passed flag. One MPI_Allreduce of two ints when none failed. */
+static int agree(MPI_Comm comm, pz_err *e, bool root_plain, bool flag, bool *any)
 {
     int rank, size;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
+    if (any)
+        *any = flag;
     if (size == 1)
         return e->code;
-    int mine = e->code ? rank : size, first = size;
-    if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+    int mine[2] = {e->code ? rank : size, flag ? -1 : 0}, got[2] = {size, 0};
+    if (MPI_Allreduce(mine, got, 2, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
         return pz_err_set(e, PZARR_EMPI, "MPI_Allreduce failed while agreeing on an outcome");
+    if (any)
+        *any = got[1] < 0;
+    int first = got[0];
     if (first == size)
         return 0;
     struct {
@@ -87,14 +94,19 @@ int pz_bcast_bufs(MPI_Comm comm, int nbufs, pz_buf *bufs, pz_err *e)
 
 int pz_agree(MPI_Comm comm, pz_err *e)
 {
-    return agree(comm, e, false);
+    return agree(comm, e, false, false, NULL);
+}
+
+int pz_agree_flag(MPI_Comm comm, pz_err *e, bool flag, bool *any)
+{
+    return agree(comm, e, false, flag, any);
 }
 
 /* One MPI_Allreduce when all went well; rank 0's own failure, being the
  * lowest, wins as it is in PZ_ROOT_IO. */
 int pz_collective_end(MPI_Comm comm, pz_outcome from, pz_err *e)
 {
-    return agree(comm, e, from == PZ_ROOT_IO);
+    return agree(comm, e, from == PZ_ROOT_IO, false, NULL);
 }
 
 void pz_process_grid(int nranks, int ndim, int *dims)

@@ -24,6 +24,9 @@ int pz_agree(MPI_Comm comm, pz_err *e);
  * others receive into theirs (reset first). */
 int pz_bcast_bufs(MPI_Comm comm, int nbufs, pz_buf *bufs, pz_err *e);
 
+/* pz_agree that also tells whether any rank passed flag (one allreduce). */
+int pz_agree_flag(MPI_Comm comm, pz_err *e, bool flag, bool *any);
+
 /* Where the outcome of a collective call comes from. */
 typedef enum pz_outcome {
     PZ_ANY_RANK, /* every rank worked: the lowest failing rank's outcome wins */

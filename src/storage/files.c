@@ -13,12 +13,15 @@ const pz_backend *pz_backend_for(MPI_Info info)
     return info == MPI_INFO_NULL ? &pz_posix_backend : &pz_mpiio_backend;
 }
 
-static int write_whole(const pz_backend *be, const char *path, const void *data, size_t n,
-                       MPI_Info info, pz_err *e)
+int pz_io_write_file(const char *path, const void *data, size_t n, MPI_Info info,
+                     bool durable, pz_err *e)
 {
+    const pz_backend *be = pz_backend_for(info);
     pz_file f;
     PZ_TRY(be->open(&f, path, PZ_FILE_WRITE | PZ_FILE_CREATE | PZ_FILE_TRUNC, info, e));
     int rc = be->write_at(&f, 0, data, n, e);
+    if (rc == 0 && durable)
+        rc = be->sync(&f, e);
     int crc = be->close(&f, rc ? NULL : e);
     if (rc == 0)
         rc = crc;
@@ -28,7 +31,7 @@ static int write_whole(const pz_backend *be, const char *path, const void *data,
 }
 
 int pz_io_write_atomic(const char *path, const void *data, size_t n,
-                       const char *tag, MPI_Info info, pz_err *e)
+                       const char *tag, MPI_Info info, bool durable, pz_err *e)
 {
     size_t len = strlen(path) + strlen(tag) + 32;
     char *tmp = pz_malloc(len);
@@ -36,13 +39,18 @@ int pz_io_write_atomic(const char *path, const void *data, size_t n,
         return pz_err_set(e, PZARR_ENOMEM, "out of memory");
     snprintf(tmp, len, "%s" PZ_TEMP_MARK "-%s-%ld", path, tag, (long)getpid());
     unlink(tmp);
-    int rc = write_whole(pz_backend_for(info), tmp, data, n, info, e);
+    int rc = pz_io_write_file(tmp, data, n, info, durable, e);
     if (rc == 0 && rename(tmp, path) != 0) {
         rc = pz_err_set(e, PZARR_EIO, "cannot rename %s to %s: %s", tmp, path,
                         strerror(errno));
         unlink(tmp);
     }
     pz_free(tmp);
+    if (rc == 0 && durable) {
+        char *dir = pz_io_dirname(path);
+        rc = dir ? pz_io_sync_dir(dir, e) : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        pz_free(dir);
+    }
     return rc;
 }
 

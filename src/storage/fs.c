@@ -4,6 +4,7 @@
 #include "storage.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -100,4 +101,38 @@ void pz_mpi_errstr(int mpirc, char *buf, int cap)
     buf[0] = '\0';
     if (MPI_Error_string(mpirc, buf, &len) != MPI_SUCCESS)
         snprintf(buf, (size_t)cap, "MPI error %d", mpirc);
+}
+
+int pz_io_rename(const char *from, const char *to, pz_err *e)
+{
+    if (rename(from, to) != 0)
+        return pz_err_set(e, PZARR_EIO, "cannot rename %s to %s: %s", from, to,
+                          strerror(errno));
+    return 0;
+}
+
+int pz_io_sync_dir(const char *dir, pz_err *e)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return pz_err_set(e, PZARR_EIO, "cannot open directory %s: %s", dir, strerror(errno));
+    int rc = fsync(fd) != 0 ? pz_err_set(e, PZARR_EIO, "cannot sync directory %s: %s", dir,
+                                         strerror(errno))
+                            : 0;
+    close(fd);
+    return rc;
+}
+
+char *pz_io_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return pz_strdup(".");
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    char *d = pz_malloc(n + 1);
+    if (d) {
+        memcpy(d, path, n);
+        d[n] = '\0';
+    }
+    return d;
 }

@@ -79,6 +79,13 @@ static int m_write_at(pz_file *f, uint64_t off, const void *buf, size_t n, pz_er
     return 0;
 }
 
+static int m_sync(pz_file *f, pz_err *e)
+{
+    if (MPI_File_sync(f->fh) != MPI_SUCCESS)
+        return pz_err_set(e, PZARR_EIO, "cannot sync %s", f->path);
+    return 0;
+}
+
 static int m_close(pz_file *f, pz_err *e)
 {
     if (f->fh == MPI_FILE_NULL)
@@ -169,6 +176,7 @@ const pz_backend pz_mpiio_backend = {
     .size = m_size,
     .read_at = m_read_at,
     .write_at = m_write_at,
+    .sync = m_sync,
     .close = m_close,
     .read_batch = read_batch,
 };

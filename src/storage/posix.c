@@ -69,6 +69,13 @@ static int p_write_at(pz_file *f, uint64_t off, const void *buf, size_t n, pz_er
     return 0;
 }
 
+static int p_sync(pz_file *f, pz_err *e)
+{
+    if (fdatasync(f->fd) != 0)
+        return pz_err_set(e, PZARR_EIO, "cannot sync %s: %s", f->path, strerror(errno));
+    return 0;
+}
+
 static int p_close(pz_file *f, pz_err *e)
 {
     if (f->fd < 0)
@@ -146,6 +153,7 @@ const pz_backend pz_posix_backend = {
     .size = p_size,
     .read_at = p_read_at,
     .write_at = p_write_at,
+    .sync = p_sync,
     .close = p_close,
     .read_batch = read_batch,
 };

@@ -34,6 +34,8 @@ struct pz_backend {
     /* Reads up to n bytes; *got is short only at the end of the file. */
     int (*read_at)(pz_file *f, uint64_t off, void *buf, size_t n, size_t *got, pz_err *e);
     int (*write_at)(pz_file *f, uint64_t off, const void *buf, size_t n, pz_err *e);
+    /* Makes the file's data durable (fdatasync, MPI_File_sync). */
+    int (*sync)(pz_file *f, pz_err *e);
     int (*close)(pz_file *f, pz_err *e);
     /* Reads whole files, every one of a batch issued before any is waited
      * on; present[i] is false for a missing file. At most PZ_BATCH_MAX. */
@@ -49,11 +51,17 @@ const pz_backend *pz_backend_for(MPI_Info info);
 
 /* ---------------------------------------------------------------- whole files (files.c) */
 
+/* Writes a whole file (created or truncated), synced to the device when
+ * durable. A missing parent directory is PZARR_ENOENT. On failure nothing
+ * is left at path. */
+int pz_io_write_file(const char *path, const void *data, size_t n, MPI_Info info,
+                     bool durable, pz_err *e);
 /* Writes beside the target, then renames over it: readers never see a torn
- * file. tag makes the temporary name unique per writer. A missing parent
+ * file. tag makes the temporary name unique per writer. Durable: the data
+ * is synced before the rename and the directory after it. A missing parent
  * directory is PZARR_ENOENT (the caller creates it and tries again). */
 int pz_io_write_atomic(const char *path, const void *data, size_t n,
-                       const char *tag, MPI_Info info, pz_err *e);
+                       const char *tag, MPI_Info info, bool durable, pz_err *e);
 /* Reads many whole files in batches through the backend for info. */
 int pz_io_read_batch(int n, const char *const *paths, MPI_Info info,
                      pz_buf *bufs, bool *present, pzarr_stats *st, pz_err *e);
@@ -65,6 +73,11 @@ int pz_io_read_file(const char *path, pz_buf *out, pz_err *e);
 int pz_io_mkdirs(const char *path, pz_err *e);
 /* Removes a file; an absent file is not an error. *removed tells. */
 int pz_io_remove(const char *path, bool *removed, pz_err *e);
+int pz_io_rename(const char *from, const char *to, pz_err *e);
+/* fsync of a directory: renames and removals in it survive a power loss. */
+int pz_io_sync_dir(const char *dir, pz_err *e);
+/* The directory part of a path (a pz_malloc'd string; "." when none). */
+char *pz_io_dirname(const char *path);
 bool pz_io_is_dir(const char *path);
 bool pz_io_exists(const char *path);
 /* Whether a directory entry is one of our temporary files. */
