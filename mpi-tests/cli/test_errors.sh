@@ -101,4 +101,18 @@ bad 1 'z: reading' mpz 2 get z -o z.out
 expect_absent z.out "failed parallel get removes the output it created"
 bad 1 'z: reading' mpz 2 get z -o -
 
+# Malformed settings in the environment are refused, naming the variable.
+ok pz create envarr --dtype int32 --shape 4 --chunks 2
+head -c 16 /dev/zero >four.bin
+PZARR_WRITE_LIMIT=banana bad 1 'PZARR_WRITE_LIMIT="banana"' pz put envarr -i four.bin
+PZARR_WRITE_LIMIT=12Q bad 1 'PZARR_WRITE_LIMIT="12Q"' pz put envarr -i four.bin
+PZARR_WRITE_LIMIT=0 bad 1 'PZARR_WRITE_LIMIT="0"' pz put envarr -i four.bin
+PZARR_WRITE_LIMIT=64K ok pz put envarr -i four.bin
+PZARR_CHUNK_IO=bogus bad 1 'PZARR_CHUNK_IO="bogus"' pz get envarr -o out.bin
+
+# Sizes from metadata are checked: a huge sparse array's byte count is not
+# wrapped around 2^64.
+ok pz create huge --dtype float64 --shape 99999999999999,99999999999 --chunks 10000,10000
+ok pz info huge
+has '^logical bytes: +8e\+25 \(more than 2\^64\)$' "info shows the size past 2^64"
 finish

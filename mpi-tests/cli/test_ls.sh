@@ -55,4 +55,19 @@ fi
 
 mkdir -p plain
 bad 1 'no Zarr array or group' pz ls plain
+
+# A child whose metadata is malformed is shown with its error, and the
+# command fails (it used to be left out silently).
+group3 broken
+ok pz create broken/good --dtype int32 --shape 4 --chunks 2
+ok pz create broken/bad --dtype int32 --shape 4 --chunks 2
+echo '{"zarr_format": 3, "node_type": "array", "shape": [4' >broken/bad/zarr.json
+ok pz create broken/bad2 --dtype int32 --shape 4 --chunks 2 --format 2
+echo '{"zarr_format": 2, "shape": "four"}' >broken/bad2/.zarray
+bad 1 'broken: 2 nodes could not be read' pz ls broken
+has '^├── bad  \(unknown: .*zarr\.json: malformed JSON' "ls shows the malformed zarr.json"
+has '^├── bad2  array \(error: .*shape' "ls shows the malformed .zarray"
+has '^└── good  array int32 v3 \[4\] chunks \[2\]$' "ls still shows the good child"
+bad 1 'broken: 2 child nodes could not be read' pz info broken
+has '^  bad  \(error: .*malformed JSON' "info shows the broken child"
 finish

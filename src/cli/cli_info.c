@@ -243,22 +243,32 @@ static void print_counts(const char *path, const cJSON *doc,
         printf(FIELD "unknown (unexpected chunk grid)\n", "chunks stored:");
         return;
     }
+    /* Sizes come from metadata: products are checked, and shown
+     * approximately past 2^64. */
     uint64_t total = 1, logical = in->itemsize;
+    long double approx = (long double)in->itemsize;
+    bool big = false;
     for (int d = 0; d < in->ndim; d++) {
-        total *= k.grid[d];
-        logical *= in->shape[d];
+        big |= __builtin_mul_overflow(logical, in->shape[d], &logical);
+        approx *= (long double)in->shape[d];
+        if (__builtin_mul_overflow(total, k.grid[d], &total))
+            total = UINT64_MAX;
     }
     store_count sc = {0, 0};
     walk(&k, path, "", 0, &sc);
     char b1[32], b2[32];
     cli_format_bytes(sc.bytes, b1, sizeof b1);
     cli_format_bytes(logical, b2, sizeof b2);
-    printf(FIELD "%" PRIu64 " of %" PRIu64 "\n",
-           k.sharded ? "shards stored:" : "chunks stored:", sc.objects, total);
+    printf(FIELD "%" PRIu64 " of %" PRIu64 "%s\n",
+           k.sharded ? "shards stored:" : "chunks stored:", sc.objects, total,
+           total == UINT64_MAX ? " (or more)" : "");
     printf(FIELD "%" PRIu64 " (%s)\n", "stored bytes:", sc.bytes, b1);
-    printf(FIELD "%" PRIu64 " (%s)\n", "logical bytes:", logical, b2);
+    if (big)
+        printf(FIELD "%.4Lg (more than 2^64)\n", "logical bytes:", approx);
+    else
+        printf(FIELD "%" PRIu64 " (%s)\n", "logical bytes:", logical, b2);
     if (sc.bytes)
-        printf(FIELD "%.2f\n", "ratio:", (double)logical / (double)sc.bytes);
+        printf(FIELD "%.4Lg\n", "ratio:", approx / (long double)sc.bytes);
     else
         printf(FIELD "-\n", "ratio:");
 }
@@ -292,8 +302,10 @@ static void print_layout(const cJSON *doc, const pzarr_array_info *in)
         text_dims(&t, in->ndim, k.grid);
         uint64_t total = 1;
         for (int d = 0; d < in->ndim; d++)
-            total *= k.grid[d];
-        printf(FIELD "%s = %" PRIu64 " shards\n", "shard grid:", t.s, total);
+            if (__builtin_mul_overflow(total, k.grid[d], &total))
+                total = UINT64_MAX;
+        printf(FIELD "%s = %" PRIu64 "%s shards\n", "shard grid:", t.s, total,
+               total == UINT64_MAX ? " or more" : "");
         return;
     }
     uint64_t grid[PZARR_MAX_NDIM];
@@ -533,6 +545,10 @@ static int info_group(cli *c, const char *path, pzarr_store *s)
         text t = {.n = 0};
         if (pzarr_node_kind_of(s, kids[i], &kind) == 0 && kind != PZARR_NODE_NONE)
             node_summary(c, s, kids[i], kind, &t, &errors);
+        else {
+            text_add(&t, "(error: %s)", pzarr_errmsg(s));
+            errors++;
+        }
         if (c->rank == 0 && kind == PZARR_NODE_GROUP)
             printf("  %s/\n", kids[i]);
         else if (c->rank == 0)
@@ -541,6 +557,9 @@ static int info_group(cli *c, const char *path, pzarr_store *s)
     if (c->rank == 0 && n == 0)
         printf("  (none)\n");
     pzarr_free_list(kids, n);
+    if (errors)
+        return cli_fail(c, "%s: %d child node%s could not be read", path, errors,
+                        errors > 1 ? "s" : "");
     return CLI_OK;
 }
 

@@ -548,15 +548,17 @@ int cli_cmd_put(cli *c, int argc, char **argv)
         {"region", 'r', true, NULL, false},
         {"input", 'i', true, NULL, false},
         {"quiet", 'q', false, NULL, false},
+        {"durable", 0, false, NULL, false},
     };
     const char *path;
-    int rc = cli_parse_args(c, argc, argv, opts, 3, &path);
+    int rc = cli_parse_args(c, argc, argv, opts, 4, &path);
     if (rc)
         return rc;
     if (!opts[1].value)
         return cli_usage(c, "missing -i FILE (or -i - for standard input)");
     xfer x;
-    rc = xfer_open(c, path, PZARR_RDWR, opts[0].value, opts[2].seen, &x);
+    rc = xfer_open(c, path, PZARR_RDWR | (opts[3].seen ? PZARR_DURABLE : 0), opts[0].value,
+                   opts[2].seen, &x);
     if (rc)
         return rc;
     put_in in = {opts[1].value, false, -1, 0, NULL};

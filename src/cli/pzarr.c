@@ -64,14 +64,18 @@ static const cli_command cli_commands[] = {
      "under PATH. Readers ignore them; the next flush of the same chunk or\n"
      "shard also removes its own. Safe while no job writes to PATH.\n"
      "  -q          print nothing\n"},
-    {"put", cli_cmd_put, "pzarr put PATH [--region R] -i FILE|- [-q]",
+    {"put", cli_cmd_put, "pzarr put PATH [--region R] -i FILE|- [-q] [--durable]",
      "Writes raw bytes (C order, native byte order) into a region. The input\n"
-     "must hold exactly the region's bytes; nothing is written otherwise.\n"
+     "must hold exactly the region's bytes; nothing is written otherwise. The\n"
+     "array is replaced all or nothing, even when the disk fills up or the job\n"
+     "is killed.\n"
      "  --region R  as for get\n"
      "  -i FILE     input file, or - for standard input (under mpiexec,\n"
      "              rank 0 reads it and sends each rank its slab; mpiexec\n"
      "              may refuse a large piped input: prefer -i FILE)\n"
-     "  -q          no progress bar\n"},
+     "  -q          no progress bar\n"
+     "  --durable   sync every file written before the change commits, and\n"
+     "              the directories after: it survives a power loss\n"},
 };
 
 #define CLI_NCOMMANDS (int)(sizeof cli_commands / sizeof cli_commands[0])

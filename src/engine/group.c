@@ -104,8 +104,9 @@ static int list_children(pzarr_store *s, const char *dir, pz_buf *out, pz_err *e
             rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
             break;
         }
-        if (pz_io_is_dir(sub) && pz_node_probe(s, sub, &nd) == 0 &&
-            nd.kind != PZARR_NODE_NONE) {
+        /* A child whose documents cannot be read is listed too: opening it
+         * then says what is wrong with it. */
+        if (pz_io_is_dir(sub) && (pz_node_probe(s, sub, &nd) != 0 || nd.kind != PZARR_NODE_NONE)) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 16;
                 char **nn = pz_realloc(names, cap * sizeof *nn);
