@@ -45,6 +45,7 @@ typedef struct bench_opts {
     const char *dir;
     int json;
     int misaligned;
+    int durable; /* --durable: PZARR_DURABLE */
     int format; /* 2 or 3 */
     int axis;   /* axis of the slabs of restart and postproc */
     uint64_t slab;

@@ -145,7 +145,8 @@ void pzb_write(const bench_ctx *c, const char *path, const char *meta, const int
     pzarr_array *a = NULL;
     MPI_Barrier(c->comm);
     double t0 = MPI_Wtime();
-    pzb_check_store(c, pzarr_open(c->comm, path, PZARR_CREATE, &s), s, path);
+    pzb_check_store(c, pzarr_open(c->comm, path, PZARR_CREATE | (c->o.durable ? PZARR_DURABLE : 0), &s),
+                    s, path);
     pzb_check_store(c, pzarr_array_create(s, "a", meta, &a), s, "pzarr_array_create");
     if (owner_dims)
         pzb_check_array(c, pzarr_array_set_owner(a, PZARR_OWNER_BLOCK, owner_dims), a,

@@ -33,12 +33,15 @@ def load(d):
     return docs, failed
 
 
-def pick(docs, tool, pattern=None, ranks=None, tmpfs=None, **metrics):
+def pick(docs, tool, pattern=None, ranks=None, tmpfs=None, durable=False, **metrics):
     """Documents of a tool (and pattern, ranks, metric values); tmpfs=False keeps
-    the runs in the default scratch directory, True those on /dev/shm."""
+    the runs in the default scratch directory, True those on /dev/shm;
+    durable=True the runs with PZARR_DURABLE (None: either)."""
     out = []
     for d in docs:
         if tmpfs is not None and (d["metrics"].get("scratch_fs") == "tmpfs") != tmpfs:
+            continue
+        if durable is not None and (d["metrics"].get("durable") == "yes") != durable:
             continue
         if d["tool"] != tool or (pattern and d["pattern"] != pattern):
             continue
@@ -119,6 +122,8 @@ def sec_checkpoint(docs):
     for d in pick(docs, "pzarr-bench", "checkpoint"):
         m = d["metrics"]
         pz, raw = row(d, "pzarr write+flush"), row(d, "raw MPI-IO write_all")
+        if pz is None or raw is None:
+            continue
         rows.append((d["ranks"], m.get("scratch_fs", "?"), m["codec"], m["chunks"],
                      m.get("shard", "-"), m["aligned"], fmt(gbps(pz)),
                      fmt(gbps(raw)), fmt(ratio(gbps(pz), gbps(raw)), "%.2f"),
@@ -133,6 +138,29 @@ def sec_checkpoint(docs):
         ["ranks", "fs", "codec", "chunks", "shard", "aligned", "pzarr GB/s", "raw GB/s", "pzarr/raw",
          "stored MiB", "compression", "mem increase MiB / block MiB (×block)",
          "peak RSS MiB (max rank)", "verify"], rows))
+
+
+def sec_durable(docs):
+    """The cost of PZARR_DURABLE: the same checkpoint with and without it."""
+    rows = []
+    for d in pick(docs, "pzarr-bench", "checkpoint", durable=True):
+        m = d["metrics"]
+        base = [b for b in pick(docs, "pzarr-bench", "checkpoint", d["ranks"],
+                                tmpfs=m.get("scratch_fs") == "tmpfs", codec=m["codec"],
+                                layout=m["layout"], shard=m.get("shard", "-"))]
+        plain = gbps(row(base[0], "pzarr write+flush")) if base else None
+        dur = gbps(row(d, "pzarr write+flush"))
+        raw = gbps(row(d, "raw MPI-IO write_all"))
+        rows.append((d["ranks"], m.get("scratch_fs", "?"), m["codec"], m.get("shard", "-"),
+                     fmt(plain), fmt(dur), fmt(ratio(dur, plain), "%.2f"),
+                     fmt(ratio(dur, raw), "%.2f")))
+    if not rows:
+        return ""
+    rows.sort()
+    return ("## Durability: the cost of PZARR_DURABLE (fsync of every file before the "
+            "commit, of the directories after)\n\n" + table(
+                ["ranks", "fs", "codec", "shard", "pzarr GB/s", "durable GB/s",
+                 "durable/pzarr", "durable/raw"], rows))
 
 
 def h5_for(docs, ranks, codec):
@@ -371,7 +399,7 @@ def main():
              "Times are the best of the samples (medians are in the appendix); every "
              "run checks the data it read back. All files live in the page cache "
              "(see the fs columns for the scratch file system): reads are warm.\n",
-             targets(docs), sec_checkpoint(docs), sec_codec(docs), sec_restart(docs),
+             targets(docs), sec_checkpoint(docs), sec_durable(docs), sec_codec(docs), sec_restart(docs),
              sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs)]
     if failed:
         parts.append("## Failed runs\n\n" + "\n".join("- " + f for f in failed) + "\n")

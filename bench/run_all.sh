@@ -52,10 +52,16 @@ for n in $RANKS; do
             --shard 64,64,64 --reps "$REPS"
     done
     run "restart-none-np$n" $mpi "$bin/pzarr-bench" restart --reps "$REPS"
+    # PZARR_DURABLE: every file synced before the commit.
+    run "ckpt-none-durable-np$n" $mpi "$bin/pzarr-bench" checkpoint --durable --reps "$REPS"
     # The same on tmpfs, to separate the file system's cost of creating files.
     if [ -d /dev/shm ]; then
         run "ckpt-none-tmpfs-np$n" $mpi "$bin/pzarr-bench" checkpoint --reps "$REPS" \
             --dir "/dev/shm/pzarr-bench-$$-$n"
+        run "ckpt-none-tmpfs-durable-np$n" $mpi "$bin/pzarr-bench" checkpoint --durable \
+            --reps "$REPS" --dir "/dev/shm/pzarr-bench-$$-$n"
+        run "ckpt-shard-tmpfs-np$n" $mpi "$bin/pzarr-bench" checkpoint --shard 64,64,64 \
+            --reps "$REPS" --dir "/dev/shm/pzarr-bench-$$-$n"
         run "restart-none-tmpfs-np$n" $mpi "$bin/pzarr-bench" restart --reps "$REPS" \
             --dir "/dev/shm/pzarr-bench-$$-$n"
     fi

@@ -193,9 +193,62 @@ static void test_v2_grow_shrink(void **st)
     T_OK(pzarr_close(s), NULL);
 }
 
+/* A sharded array shrunk then grown: inner chunks cut by the smaller shape
+ * keep only their part inside it, shards wholly outside go, and growing
+ * again shows fill there, not the old values. */
+static void test_shard_shrink_grow(void **st)
+{
+    (void)st;
+    char dir[4096], adir[4200];
+    snprintf(dir, sizeof dir, "%s", t_dir("shardsg"));
+    snprintf(adir, sizeof adir, "%s/s", dir);
+    pzarr_store *s = NULL;
+    T_OK(pzarr_open(MPI_COMM_WORLD, dir, PZARR_CREATE, &s), pzarr_errmsg(s));
+    const char *meta =
+        "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[16,16],\"data_type\":\"int32\","
+        "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[8,8]}},"
+        "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0,\"codecs\":["
+        "{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[4,4],\"codecs\":"
+        "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}],\"index_codecs\":"
+        "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}],"
+        "\"index_location\":\"end\"}}]}";
+    pzarr_array *a = NULL;
+    T_OK(pzarr_array_create(s, "s", meta, &a), pzarr_errmsg(s));
+    int32_t all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = i + 1;
+    uint64_t z[2] = {0, 0}, full[2] = {16, 16}, small[2] = {6, 6};
+    T_OK(T_rank == 0 ? pzarr_array_write(a, z, full, all) : 0, pzarr_array_errmsg(a));
+    T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+    T_OK(pzarr_array_resize(a, small), pzarr_array_errmsg(a));
+    T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+    T_ASSERT_ALL(exists(adir, "c/0/0") && !exists(adir, "c/0/1") && !exists(adir, "c/1/0") &&
+                 !exists(adir, "c/1/1"));
+    T_OK(pzarr_array_resize(a, full), pzarr_array_errmsg(a));
+    int32_t got[256];
+    /* Before the flush (the shape pending) and after it, and reopened. */
+    for (int round = 0; round < 3; round++) {
+        if (round == 1)
+            T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+        if (round == 2) {
+            T_OK(pzarr_array_close(a), pzarr_errmsg(s));
+            T_OK(pzarr_array_open(s, "s", &a), pzarr_errmsg(s));
+        }
+        T_OK(pzarr_array_read(a, z, full, got), pzarr_array_errmsg(a));
+        bool ok = true;
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++)
+                ok &= got[i * 16 + j] == (i < 6 && j < 6 ? i * 16 + j + 1 : 0);
+        T_ASSERT_ALL(ok);
+    }
+    T_OK(pzarr_array_close(a), pzarr_errmsg(s));
+    T_OK(pzarr_close(s), NULL);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shard_shrink_grow),
         cmocka_unit_test(test_append_shrink_reopen),
         cmocka_unit_test(test_v2_grow_shrink),
     };

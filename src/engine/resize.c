@@ -61,6 +61,31 @@ void pz_resize_mask(const pzarr_array *a, const uint64_t *start, const uint64_t 
     }
 }
 
+/* Calls fn for every cell of `grid` outside the box [0, keep), each once:
+ * the difference of the two boxes cut into at most ndim boxes, so that a
+ * resize costs what it removes or trims, not the size of the array. */
+static int for_each_outside(int nd, const uint64_t *grid, const uint64_t *keep,
+                            int (*fn)(void *, const uint64_t *), void *ctx)
+{
+    for (int d = 0; d < nd; d++) {
+        if (keep[d] >= grid[d])
+            continue;
+        uint64_t start[PZ_MAX_NDIM], count[PZ_MAX_NDIM], one[PZ_MAX_NDIM];
+        for (int k = 0; k < nd; k++) {
+            start[k] = k == d ? keep[d] : 0;
+            count[k] = k < d ? (keep[k] < grid[k] ? keep[k] : grid[k]) : grid[k] - start[k];
+            one[k] = 1;
+        }
+        pz_chunk_iter it;
+        if (!pz_chunk_iter_init(&it, nd, one, start, count))
+            continue;
+        do
+            PZ_TRY(fn(ctx, it.cc));
+        while (pz_chunk_iter_next(&it));
+    }
+    return 0;
+}
+
 /* The unit grid and owner map of the committed shape. */
 static int committed_grid(const pzarr_array *a, uint64_t *cgrid, pz_owner_map *om, pz_err *e)
 {
@@ -81,34 +106,70 @@ static bool outside_shape(const pzarr_array *a, const uint64_t *lo)
     return false;
 }
 
+typedef struct rm_ctx {
+    pzarr_array *a;
+    pz_commit *c;
+    pz_owner_map om;
+    pz_err *e;
+} rm_ctx;
+
+static int remove_file(void *p, const uint64_t *fcc)
+{
+    rm_ctx *x = p;
+    pzarr_array *a = x->a;
+    uint64_t first[PZ_MAX_NDIM];
+    for (int d = 0; d < a->m.ndim; d++)
+        first[d] = fcc[d] * a->per[d];
+    if (pz_owner_of(&x->om, first) != a->s->rank)
+        return 0;
+    char key[PZ_KEY_MAX], *path = NULL;
+    PZ_TRY(pz_array_chunk_path(a, fcc, key, sizeof key, &path, x->e));
+    int rc = pz_commit_stage_remove(a, x->c, path, x->e);
+    pz_free(path);
+    return rc;
+}
+
 /* Stages the removal of every file wholly outside the new shape: chunk
  * files, or shards, each by the owner of its first unit in the committed
  * grid. */
 static int stage_removals(pzarr_array *a, pz_commit *c, pz_err *e)
 {
     int nd = a->m.ndim;
-    uint64_t cgrid[PZ_MAX_NDIM], files[PZ_MAX_NDIM], total;
-    pz_owner_map om;
-    PZ_TRY(committed_grid(a, cgrid, &om, e));
-    for (int d = 0; d < nd; d++)
+    uint64_t cgrid[PZ_MAX_NDIM], files[PZ_MAX_NDIM], keep[PZ_MAX_NDIM];
+    rm_ctx x = {a, c, {0}, e};
+    PZ_TRY(committed_grid(a, cgrid, &x.om, e));
+    for (int d = 0; d < nd; d++) {
         files[d] = a->cshape[d] / a->m.chunks[d] + (a->cshape[d] % a->m.chunks[d] != 0);
-    if (!pz_prod(nd, files, &total))
-        return pz_err_set(e, PZARR_EUNSUPPORTED, "too many chunks");
-    for (uint64_t i = 0; i < total; i++) {
-        uint64_t fcc[PZ_MAX_NDIM], lo[PZ_MAX_NDIM], first[PZ_MAX_NDIM];
-        pz_unlinear(nd, files, i, fcc);
-        for (int d = 0; d < nd; d++) {
-            lo[d] = fcc[d] * a->m.chunks[d];
-            first[d] = fcc[d] * a->per[d];
-        }
-        if (!outside_shape(a, lo) || pz_owner_of(&om, first) != a->s->rank)
-            continue;
-        char key[PZ_KEY_MAX], *path = NULL;
-        PZ_TRY(pz_array_chunk_path(a, fcc, key, sizeof key, &path, e));
-        int rc = pz_commit_stage_remove(a, c, path, e);
-        pz_free(path);
-        PZ_TRY(rc);
+        keep[d] = a->m.shape[d] / a->m.chunks[d] + (a->m.shape[d] % a->m.chunks[d] != 0);
     }
+    return for_each_outside(nd, files, keep, remove_file, &x);
+}
+
+typedef struct cut_ctx {
+    pzarr_array *a;
+    uint64_t *units;
+    size_t n, cap;
+    pz_err *e;
+} cut_ctx;
+
+static int add_cut(void *p, const uint64_t *ucc)
+{
+    cut_ctx *x = p;
+    pzarr_array *a = x->a;
+    uint64_t lo[PZ_MAX_NDIM];
+    for (int d = 0; d < a->m.ndim; d++)
+        lo[d] = ucc[d] * a->unit[d];
+    if (outside_shape(a, lo) || pz_owner_of(&a->om, ucc) != a->s->rank)
+        return 0;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 64;
+        uint64_t *v = pz_realloc(x->units, cap * sizeof *v);
+        if (!v)
+            return pz_err_set(x->e, PZARR_ENOMEM, "out of memory in resize");
+        x->units = v;
+        x->cap = cap;
+    }
+    x->units[x->n++] = pz_linear(a->m.ndim, a->grid, ucc);
     return 0;
 }
 
@@ -119,28 +180,20 @@ int pz_resize_cut_units(pzarr_array *a, uint64_t **units, size_t *n, pz_err *e)
     if (!a->resized)
         return 0;
     int nd = a->m.ndim;
-    uint64_t cgrid[PZ_MAX_NDIM], total;
+    uint64_t cgrid[PZ_MAX_NDIM], keep[PZ_MAX_NDIM];
     pz_owner_map om;
     PZ_TRY(committed_grid(a, cgrid, &om, e));
-    if (!pz_prod(nd, cgrid, &total))
-        return pz_err_set(e, PZARR_EUNSUPPORTED, "too many chunks");
-    size_t cap = 0;
-    for (uint64_t i = 0; i < total; i++) {
-        uint64_t ucc[PZ_MAX_NDIM], lo[PZ_MAX_NDIM];
-        pz_unlinear(nd, cgrid, i, ucc);
-        for (int d = 0; d < nd; d++)
-            lo[d] = ucc[d] * a->unit[d];
-        if (outside_shape(a, lo) || !pz_resize_cuts(a, ucc) || pz_owner_of(&a->om, ucc) != a->s->rank)
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            uint64_t *v = pz_realloc(*units, cap * sizeof *v);
-            if (!v)
-                return pz_err_set(e, PZARR_ENOMEM, "out of memory in resize");
-            *units = v;
-        }
-        (*units)[(*n)++] = pz_linear(nd, a->grid, ucc);
+    /* Units reaching past the kept shape in a dimension that shrank. */
+    for (int d = 0; d < nd; d++)
+        keep[d] = a->kshape[d] < a->cshape[d] ? a->kshape[d] / a->unit[d] : cgrid[d];
+    cut_ctx x = {a, NULL, 0, 0, e};
+    int rc = for_each_outside(nd, cgrid, keep, add_cut, &x);
+    if (rc) {
+        pz_free(x.units);
+        return rc;
     }
+    *units = x.units;
+    *n = x.n;
     return 0;
 }
 
