@@ -118,7 +118,7 @@ struct pzarr_array {
 
 typedef struct pz_commit pz_commit;
 
-/* ---------------------------------------------------------------- store.c */
+/* ---------------------------------------------------------------- handle.c */
 
 /* The process's live handles (stores and arrays). */
 int pz_live_add(const void *h);
@@ -177,10 +177,6 @@ bool pz_array_identity(const pzarr_array *a);
 bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk);
 /* Makes sure the directory holding a chunk file exists (cached). */
 int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
-/* Stages a merged chunk in the flush's commit, or its removal when it is
- * all fill. */
-int pz_array_store_chunk(pzarr_array *a, pz_commit *c, const uint64_t *cc, const void *chunk,
-                         pz_buf *enc, pz_err *e);
 
 /* ---------------------------------------------------------------- commit.c */
 
@@ -220,7 +216,7 @@ void pz_commit_free(pz_commit *c);
 /* Test hook: PZARR_TEST_KILL_AT=where[:rank] ends the process at `where`. */
 void pz_test_crash_point(const pzarr_store *s, const char *where);
 
-/* ---------------------------------------------------------------- resize.c */
+/* ---------------------------------------------------------------- reshape.c */
 
 /* Whether the pending resize cuts unit ucc (then its old values beyond the
  * kept shape become fill). */
@@ -240,6 +236,10 @@ void pz_resize_committed(pzarr_array *a);
 
 /* Rank 0: finishes the committed flush recorded in dir, if any. */
 int pz_recover_array(pzarr_store *s, const char *dir, uint64_t *finished, pz_err *e);
+/* Rank 0: the same for every array directory under dir. */
+int pz_recover_tree(pzarr_store *s, const char *dir, int depth, uint64_t *finished, pz_err *e);
+/* Rank 0: removes every temporary file under dir (none may be committed). */
+int pz_remove_temps(pzarr_store *s, const char *dir, uint64_t *removed, pz_err *e);
 /* A record's flush id and documents (a new cJSON object, or NULL). */
 int pz_commit_parse(const char *dir, const pz_buf *record, char *id, size_t idcap,
                     cJSON **docs, pz_err *e);
@@ -287,8 +287,10 @@ typedef struct pz_shard_out {
  * touched by the inner chunks the ranks encoded, in the flush's commit. */
 void pz_shard_flush(pzarr_array *a, pz_commit *c, pz_shard_out *so, pz_err *e);
 
-/* ---------------------------------------------------------------- flush.c */
+/* ---------------------------------------------------------------- the public calls
 
-/* pzarr_array_flush is public; close, resize and set_owner call it. */
+ * store.c (open, close), group.c, attrs.c, clean.c, array.c (create, open,
+ * close, settings), read.c, read_all.c, flush.c, resize.c: each defines
+ * public calls of pzarr.h only. */
 
 #endif /* PZ_ENGINE_H */

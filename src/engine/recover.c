@@ -169,8 +169,10 @@ int pz_recover_array(pzarr_store *s, const char *dir, uint64_t *finished, pz_err
     const cJSON *docs = j ? cJSON_GetObjectItemCaseSensitive(j, "documents") : NULL;
     for (const cJSON *d = docs ? docs->child : NULL; rc == 0 && d; d = d->next) {
         char *p = pz_path_join(dir, d->string);
-        rc = p ? pz_node_write_doc(s, p, d->valuestring, e)
+        rc = p ? pz_io_write_atomic(p, d->valuestring, strlen(d->valuestring), "meta",
+                                    MPI_INFO_NULL, (s->flags & PZARR_DURABLE) != 0, e)
                : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        s->stats.meta_writes++;
         pz_free(p);
     }
     if (rc == 0 && unlink(rp) != 0)
@@ -183,9 +185,17 @@ int pz_recover_array(pzarr_store *s, const char *dir, uint64_t *finished, pz_err
     return rc;
 }
 
+int pz_remove_temps(pzarr_store *s, const char *dir, uint64_t *removed, pz_err *e)
+{
+    walk w = {s, NULL, 0, e};
+    int rc = visit(&w, dir, 0);
+    *removed += w.done;
+    return rc;
+}
+
 /* Every array directory under dir with a record is finished first. */
-static int recover_tree(pzarr_store *s, const char *dir, int depth, uint64_t *finished,
-                        pz_err *e)
+int pz_recover_tree(pzarr_store *s, const char *dir, int depth, uint64_t *finished,
+                    pz_err *e)
 {
     PZ_TRY(pz_recover_array(s, dir, finished, e));
     DIR *d = opendir(dir);
@@ -201,38 +211,9 @@ static int recover_tree(pzarr_store *s, const char *dir, int depth, uint64_t *fi
         if (!p)
             rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
         else if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rc = recover_tree(s, p, depth + 1, finished, e);
+            rc = pz_recover_tree(s, p, depth + 1, finished, e);
         pz_free(p);
     }
     closedir(d);
-    return rc;
-}
-
-int pzarr_clean(pzarr_store *s, const char *name, uint64_t *finished, uint64_t *removed)
-{
-    if (!s || !pz_live_has(s))
-        return PZARR_EINVAL;
-    char canon[PZ_NAME_MAX];
-    uint64_t counts[2] = {0, 0};
-    pz_node_check_name(s, name, canon);
-    pz_err e = s->err;
-    if (e.code == 0 && !(s->flags & PZARR_RDWR))
-        pz_err_set(&e, PZARR_ERDONLY, "store %s is read-only", s->root);
-    if (e.code == 0 && s->rank == 0) {
-        char *dir = pz_node_dir(s, canon);
-        walk w = {s, NULL, 0, &e};
-        if (!dir)
-            pz_err_set(&e, PZARR_ENOMEM, "out of memory");
-        else if (recover_tree(s, dir, 0, &counts[0], &e) == 0 && visit(&w, dir, 0) == 0)
-            counts[1] = w.done;
-        pz_free(dir);
-    }
-    int rc = pz_store_end(s, PZ_ROOT_IO, &e);
-    if (rc == 0)
-        MPI_Bcast(counts, 2, MPI_UINT64_T, 0, s->comm);
-    if (finished)
-        *finished = counts[0];
-    if (removed)
-        *removed = counts[1];
     return rc;
 }

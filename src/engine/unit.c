@@ -151,36 +151,3 @@ bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk)
     }
     return true;
 }
-
-int pz_array_store_chunk(pzarr_array *a, pz_commit *c, const uint64_t *cc, const void *chunk,
-                         pz_buf *enc, pz_err *e)
-{
-    char key[PZ_KEY_MAX], *path = NULL;
-    PZ_TRY(pz_array_chunk_path(a, cc, key, sizeof key, &path, e));
-    pzarr_stats *st = &a->s->stats;
-    int rc = 0;
-    if (pz_array_unit_is_fill(a, chunk)) {
-        rc = pz_commit_stage_remove(a, c, path, e);
-    } else {
-        pz_err inner;
-        pz_err_clear(&inner);
-        const void *bytes = chunk;
-        size_t nbytes = a->chunk_bytes;
-        if (!pz_array_identity(a)) {
-            rc = pz_chunk_encode(&a->m.pipeline, a->m.ndim, a->unit, a->m.dtype, chunk,
-                                 enc, &inner);
-            bytes = enc->data;
-            nbytes = enc->size;
-        }
-        if (rc)
-            pz_err_set(e, rc, "\"%s\" chunk %s: %.900s", a->name, key, inner.msg);
-        else
-            rc = pz_commit_stage_file(a, c, path, bytes, nbytes, e);
-        if (rc == 0) {
-            st->chunk_writes++;
-            st->bytes_written += nbytes;
-        }
-    }
-    pz_free(path);
-    return rc;
-}
