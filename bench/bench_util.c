@@ -31,7 +31,7 @@ void bench_usage(const bench_ctx *c)
         return;
     fprintf(stderr,
             "usage: mpiexec -n N %s PATTERN [options]\n"
-            "patterns: checkpoint restart postproc smallchunks open codec\n"
+            "patterns: checkpoint restart postproc smallchunks open codec scale\n"
             "  --shape X,Y,Z        global shape (default 128,128,128; smallchunks: 1-D)\n"
             "  --chunks X,Y,Z       chunk shape (default 32,32,32)\n"
             "  --shard X,Y,Z        shard shape: chunks become inner chunks of shards\n"
@@ -41,6 +41,7 @@ void bench_usage(const bench_ctx *c)
             "  --dir PATH           scratch directory (default /tmp/pzarr-bench-<pid>)\n"
             "  --aligned | --misaligned   checkpoint: chunks match subdomains or straddle them\n"
             "  --durable            checkpoint: open with PZARR_DURABLE (fsync before commit)\n"
+            "  --decomp D           scale: slab, 2d or 3d decomposition (default 3d)\n"
             "  --format 2|3         Zarr format (default 3)\n"
             "  --axis A             restart/postproc: axis of the slabs (default last)\n"
             "  --slab T             postproc: slab thickness (default the chunk size)\n"
@@ -141,6 +142,10 @@ static int parse_valued(bench_opts *o, const char *key, const char *val)
     if (!strcmp(key, "shard")) {
         o->shard = val;
         return 0;
+    }
+    if (!strcmp(key, "decomp")) {
+        o->decomp = val;
+        return strcmp(val, "slab") && strcmp(val, "2d") && strcmp(val, "3d") ? -1 : 0;
     }
     if (!strcmp(key, "codec"))
         return bench_parse_codec(val, &o->codec);

@@ -54,5 +54,15 @@ int pzb_postproc(bench_ctx *c);
 int pzb_codec(bench_ctx *c);
 int pzb_smallchunks(bench_ctx *c);
 int pzb_open_pattern(bench_ctx *c);
+int pzb_scale(bench_ctx *c);
+
+/* ---- MPI traffic of this rank, counted while pzb_counting (pzb_mpicount.c) */
+typedef struct pzb_mpicount {
+    uint64_t rma_ops, rma_bytes;   /* MPI_Put / MPI_Get aimed at another rank */
+    uint64_t p2p_msgs, p2p_bytes;  /* MPI_Send / MPI_Isend */
+    uint64_t collectives;          /* Allreduce, Bcast, Barrier, Win_fence, ... */
+} pzb_mpicount;
+extern pzb_mpicount pzb_count;
+extern int pzb_counting;
 
 #endif

@@ -821,6 +821,42 @@ static void test_owner_known_values(void **state)
     assert_int_equal(pz_owner_of(&om, NULL), 0);
 }
 
+/* The default process grid fits the chunk grid: a decomposition aligned
+ * with the chunks is found, flat dimensions are not split, and the busiest
+ * rank holds no more chunks than it must. */
+static void test_owner_fit_dims(void **state)
+{
+    (void)state;
+    static const struct {
+        int nranks, nd;
+        uint64_t grid[3];
+        int want[3];
+    } cases[] = {
+        {32, 3, {32, 1, 1}, {32, 1, 1}}, /* slab: MPI_Dims_create would say 4x4x2 */
+        {8, 3, {4, 2, 1}, {4, 2, 1}},    /* 2-D aligned */
+        {8, 3, {8, 4, 1}, {4, 2, 1}},    /* 2x2 chunks per rank, cubic blocks */
+        {8, 3, {2, 2, 2}, {2, 2, 2}},    /* 3-D aligned: MPI_Dims_create's own */
+        {6, 2, {1, 12}, {1, 6}},         /* a flat dimension is not split */
+        {4, 1, {10}, {4}},
+        {3, 3, {1, 1, 1}, {3, 1, 1}},    /* more ranks than chunks */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int dims[3] = {0, 0, 0};
+        pz_owner_fit_dims(cases[i].nranks, cases[i].nd, cases[i].grid, NULL, dims);
+        for (int d = 0; d < cases[i].nd; d++)
+            if (dims[d] != cases[i].want[d]) {
+                print_error("case %zu: dim %d is %d, want %d\n", i, d, dims[d], cases[i].want[d]);
+                fail();
+            }
+        check_block_map(cases[i].nranks, cases[i].nd, cases[i].grid, dims);
+    }
+    /* A tie goes to the preferred shape. */
+    const uint64_t cube[3] = {4, 4, 4};
+    int dims[3], pref[3] = {2, 2, 1};
+    pz_owner_fit_dims(4, 3, cube, pref, dims);
+    assert_true(dims[0] == 2 && dims[1] == 2 && dims[2] == 1);
+}
+
 static void test_owner_bad_dims(void **state)
 {
     (void)state;
@@ -862,6 +898,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_owner_block),
         cmocka_unit_test(test_owner_known_values),
         cmocka_unit_test(test_owner_bad_dims),
+        cmocka_unit_test(test_owner_fit_dims),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -347,8 +347,11 @@ int pzarr_array_set_owner(pzarr_array *a, pzarr_owner_policy policy, const int *
     pz_err_clear(&e);
     pz_owner_map om;
     int pdims[PZ_MAX_NDIM] = {0};
-    if (policy == PZARR_OWNER_BLOCK && !dims)
-        pz_process_grid(a->s->size, a->m.ndim, pdims);
+    if (policy == PZARR_OWNER_BLOCK && !dims) {
+        int pref[PZ_MAX_NDIM] = {0};
+        pz_process_grid(a->s->size, a->m.ndim, pref);
+        pz_owner_fit_dims(a->s->size, a->m.ndim, a->grid, pref, pdims);
+    }
     pz_owner_init(&om, policy, a->s->size, a->m.ndim, a->grid, dims ? dims : pdims, &e);
     if (pz_collective_end(a->s->comm, PZ_ANY_RANK, &e) == 0) {
         a->om = om;

@@ -88,11 +88,13 @@ static int for_each_outside(int nd, const uint64_t *grid, const uint64_t *keep,
 /* The unit grid and owner map of the committed shape. */
 static int committed_grid(const pzarr_array *a, uint64_t *cgrid, pz_owner_map *om, pz_err *e)
 {
-    int nd = a->m.ndim, pdims[PZ_MAX_NDIM] = {0};
+    int nd = a->m.ndim, pdims[PZ_MAX_NDIM] = {0}, pref[PZ_MAX_NDIM] = {0};
     for (int d = 0; d < nd; d++)
         cgrid[d] = a->cshape[d] / a->unit[d] + (a->cshape[d] % a->unit[d] != 0);
-    if (!a->pdims_set)
-        pz_process_grid(a->s->size, nd, pdims);
+    if (!a->pdims_set) {
+        pz_process_grid(a->s->size, nd, pref);
+        pz_owner_fit_dims(a->s->size, nd, cgrid, pref, pdims);
+    }
     return pz_owner_init(om, a->policy, a->s->size, nd, cgrid,
                          a->pdims_set ? a->pdims : pdims, e);
 }

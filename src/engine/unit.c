@@ -22,9 +22,11 @@ int pz_array_derive(pzarr_array *a, pz_err *e)
     a->chunk_bytes = (size_t)(a->chunk_elems * m->itemsize);
     if (!pz_prod(m->ndim, a->grid, &a->nunits))
         return pz_err_set(e, PZARR_EUNSUPPORTED, "too many chunks");
-    int pdims[PZ_MAX_NDIM] = {0};
-    if (!a->pdims_set)
-        pz_process_grid(a->s->size, m->ndim, pdims);
+    int pdims[PZ_MAX_NDIM] = {0}, pref[PZ_MAX_NDIM] = {0};
+    if (!a->pdims_set) {
+        pz_process_grid(a->s->size, m->ndim, pref);
+        pz_owner_fit_dims(a->s->size, m->ndim, a->grid, pref, pdims);
+    }
     return pz_owner_init(&a->om, a->policy, a->s->size, m->ndim, a->grid,
                          a->pdims_set ? a->pdims : pdims, e);
 }

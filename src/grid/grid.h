@@ -77,5 +77,14 @@ typedef struct pz_owner_map {
 int pz_owner_init(pz_owner_map *om, pzarr_owner_policy policy, int nranks,
                   int ndim, const uint64_t *grid, const int *dims, pz_err *e);
 int pz_owner_of(const pz_owner_map *om, const uint64_t *cc);
+/*
+ * The process grid (product nranks) that fits a chunk grid best: the fewest
+ * chunks on the busiest rank, then the most cubic blocks; dimensions of one
+ * chunk are not split. A decomposition aligned with the chunks (slab, 2-D,
+ * 3-D) is found, so that its writers own what they write. `preferred` (or
+ * NULL) wins a tie.
+ */
+void pz_owner_fit_dims(int nranks, int ndim, const uint64_t *grid, const int *preferred,
+                       int *dims);
 
 #endif /* PZ_GRID_H */

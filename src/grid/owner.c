@@ -40,6 +40,75 @@ static void dims_balanced(int n, int ndim, int *dims)
             }
 }
 
+/* A candidate process grid, judged by the most chunks a rank owns, then by
+ * the longest side of a rank's block (blocks as cubic as the grid allows). */
+typedef struct fit {
+    int best[PZ_MAX_NDIM], cur[PZ_MAX_NDIM];
+    uint64_t load, side;
+    bool found;
+    long budget; /* candidates left to look at */
+} fit;
+
+static void judge(fit *f, int ndim, const uint64_t *grid)
+{
+    uint64_t load = 1, side = 0;
+    for (int d = 0; d < ndim; d++) {
+        uint64_t n = grid[d] / (uint64_t)f->cur[d] + (grid[d] % (uint64_t)f->cur[d] != 0);
+        load = load > UINT64_MAX / n ? UINT64_MAX : load * n;
+        side = n > side ? n : side;
+    }
+    if (!f->found || load < f->load || (load == f->load && side < f->side)) {
+        memcpy(f->best, f->cur, sizeof f->best);
+        f->load = load;
+        f->side = side;
+        f->found = true;
+    }
+}
+
+/* Every way to spread `rest` ranks over dimensions d.. (a dimension of one
+ * chunk gets one rank; no dimension gets more ranks than chunks unless it
+ * must). */
+static void search(fit *f, int ndim, const uint64_t *grid, int d, int rest)
+{
+    if (f->budget-- <= 0)
+        return;
+    if (d == ndim - 1 || d == ndim) {
+        if (d == ndim - 1)
+            f->cur[d] = rest;
+        if (d == ndim && rest != 1)
+            return;
+        judge(f, ndim, grid);
+        return;
+    }
+    if (grid[d] <= 1) {
+        f->cur[d] = 1;
+        search(f, ndim, grid, d + 1, rest);
+        return;
+    }
+    for (int p = 1; p <= rest; p++) {
+        if (rest % p)
+            continue;
+        f->cur[d] = p;
+        search(f, ndim, grid, d + 1, rest / p);
+    }
+}
+
+void pz_owner_fit_dims(int nranks, int ndim, const uint64_t *grid, const int *preferred,
+                       int *dims)
+{
+    fit f = {.budget = 200000};
+    /* The preferred shape (MPI_Dims_create's) first: it wins a tie, matching
+     * the Cartesian decompositions simulations use. */
+    if (preferred)
+        memcpy(f.cur, preferred, sizeof(int) * (size_t)ndim);
+    else
+        dims_balanced(nranks, ndim, f.cur);
+    judge(&f, ndim, grid);
+    if (ndim > 0)
+        search(&f, ndim, grid, 0, nranks);
+    memcpy(dims, f.best, sizeof(int) * (size_t)ndim);
+}
+
 int pz_owner_init(pz_owner_map *om, pzarr_owner_policy policy, int nranks,
                   int ndim, const uint64_t *grid, const int *dims, pz_err *e)
 {
