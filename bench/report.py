@@ -163,6 +163,34 @@ def sec_durable(docs):
                  "durable/pzarr", "durable/raw"], rows))
 
 
+def sec_scale(docs):
+    """The scale pattern: what moves between ranks as the rank count grows."""
+    rows = []
+    for d in pick(docs, "pzarr-bench", "scale"):
+        m = d["metrics"]
+        rows.append((m.get("decomp", "?"), m.get("layout", "?"), d["ranks"],
+                     fmt(m.get("flush_rma_ops_max"), "%.0f"),
+                     fmt(m.get("flush_rma_bytes_max", 0) / 1024, "%.1f"),
+                     fmt(m.get("flush_rma_bytes_sum", 0) / 1024, "%.1f"),
+                     fmt(m.get("flush_collectives_max"), "%.0f"),
+                     fmt(m.get("read_all_rma_ops_max"), "%.0f"),
+                     fmt(m.get("read_all_rma_bytes_max", 0) / 1024, "%.1f"),
+                     fmt(m.get("read_all_collectives_max"), "%.0f"),
+                     fmt(m.get("meta_ops_other_ranks_max"), "%.0f"),
+                     fmt(m.get("peak_rss_mib_max"), "%.1f"), m.get("verify", "?")))
+    if not rows:
+        return ""
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))
+    return ("## Scale: flush and read_all at 2 to 64 ranks (oversubscribed, 16^3 float64 "
+            "per rank, default ownership)\n\nCounted by PMPI wrappers in the benchmark, "
+            "per rank: one-sided operations and bytes aimed at other ranks (busiest rank; "
+            "and in all), collective calls; metadata operations on ranks other than 0.\n\n"
+            + table(["decomposition", "layout", "ranks", "flush one-sided ops (max)",
+                     "flush KiB (max)", "flush KiB (all)", "flush collectives",
+                     "read_all ops (max)", "read_all KiB (max)", "read_all collectives",
+                     "metadata ops, ranks > 0", "peak RSS MiB", "verify"], rows))
+
+
 def h5_for(docs, ranks, codec):
     h = pick(docs, "h5bench", "checkpoint", ranks, codec=codec)
     return gbps(row(h[0], "hdf5 write (collective)")) if h else None
@@ -400,7 +428,7 @@ def main():
              "run checks the data it read back. All files live in the page cache "
              "(see the fs columns for the scratch file system): reads are warm.\n",
              targets(docs), sec_checkpoint(docs), sec_durable(docs), sec_codec(docs), sec_restart(docs),
-             sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs)]
+             sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs), sec_scale(docs)]
     if failed:
         parts.append("## Failed runs\n\n" + "\n".join("- " + f for f in failed) + "\n")
     parts.append(appendix(docs))

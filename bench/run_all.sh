@@ -4,6 +4,7 @@
 #
 #   bash bench/run_all.sh [BUILD_DIR] [OUT]     (default: build, bench/results.md; OUT "-" = stdout)
 #   RANKS="1 2" REPS=5 bash bench/run_all.sh build-bench
+#   SCALE_RANKS="2 4 8" ...     (the scale pattern's rank counts; "" skips it)
 #
 # h5bench runs only if it was built (libhdf5-mpich-dev installed), zp_bench.py
 # only if /usr/bin/python3 has zarr. A run that fails is listed in the report.
@@ -13,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 out=${2:-$here/results.md}
 bin=$build/bin
-RANKS=${RANKS:-"1 2 4"}
+RANKS=${RANKS-"1 2 4"}
 REPS=${REPS:-3}
 PY=${PY:-/usr/bin/python3}
 MPIEXEC=${MPIEXEC:-mpiexec}
@@ -77,6 +78,16 @@ for n in $RANKS; do
         run "zp-np$n" "$PY" "$here/zarr_python/zp_bench.py" --procs "$n" --reps "$REPS" \
             --codec blosc:lz4:5:shuffle
     fi
+done
+# Scale without a cluster: flush and read_all at 2-64 ranks, oversubscribed,
+# small data, default ownership (SCALE_RANKS="" to skip; ~8 minutes here).
+for n in ${SCALE_RANKS-2 4 8 16 32 64}; do
+    for decomp in slab 2d 3d; do
+        for layout in aligned misaligned; do
+            run "scale-$decomp-$layout-np$n" $MPIEXEC -n "$n" "$bin/pzarr-bench" scale \
+                --decomp "$decomp" --"$layout" --reps 1 --dir "/dev/shm/pzarr-bench-$$-scale"
+        done
+    done
 done
 echo "at start: $load_start; at end: $(uptime | sed 's/.*load average: //')" >"$res/loadavg.txt"
 

@@ -264,9 +264,12 @@ void pz_wbuf_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *coun
 
 /* ---------------------------------------------------------------- read.c */
 
-/* Reads storage only (no pending writes) into buf. */
+/* Which units of a box a read takes (NULL: all). */
+typedef bool pz_unit_filter(void *ctx, const pzarr_array *a, const uint64_t *ucc);
+/* Reads storage only (no pending writes) into buf: the units of the box
+ * that keep accepts. */
 int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t *count,
-                          void *buf, pz_err *e);
+                          void *buf, pz_unit_filter *keep, void *ctx, pz_err *e);
 
 /* ---------------------------------------------------------------- shard_write.c */
 

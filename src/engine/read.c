@@ -42,7 +42,7 @@ static int read_jobs(pzarr_array *a, int nj, const uint64_t *units, const read_j
 /* Reads storage only (no pending writes) into buf; the chunks (or inner
  * chunks) of each batch are fetched together. */
 int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t *count,
-                          void *buf, pz_err *e)
+                          void *buf, pz_unit_filter *keep, void *ctx, pz_err *e)
 {
     pz_chunk_iter it;
     if (!pz_chunk_iter_init(&it, a->m.ndim, a->unit, start, count))
@@ -60,6 +60,12 @@ int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t 
     int nj = 0;
     bool more = rc == 0;
     while (more && rc == 0) {
+        if (keep && !keep(ctx, a, it.cc)) {
+            more = pz_chunk_iter_next(&it);
+            if (!more && nj > 0)
+                rc = read_jobs(a, nj, units, jobs, count, buf, scratch, e);
+            continue;
+        }
         read_job *j = &jobs[nj];
         memcpy(j->cstart, it.cstart, sizeof j->cstart);
         memcpy(j->bstart, it.bstart, sizeof j->bstart);
@@ -86,7 +92,7 @@ int pzarr_array_read(pzarr_array *a, const uint64_t *start, const uint64_t *coun
     pz_err e;
     pz_err_clear(&e);
     if (pz_array_check_box(a, start, count, "read", &e) == 0 &&
-        pz_array_read_storage(a, start, count, buf, &e) == 0) {
+        pz_array_read_storage(a, start, count, buf, NULL, NULL, &e) == 0) {
         pz_resize_mask(a, start, count, buf);
         pz_wbuf_overlay(a, start, count, buf);
     }

@@ -1,10 +1,13 @@
 /*
- * pzarr_array_read_all, the collective read: every rank lists the units its
- * box needs and puts (count, address) of its request list into each owner's
- * slot; owners fetch the requests, read and decode each distinct unit once,
- * and put the address of the decoded unit back into each requester's list;
- * requesters then fetch the units they need with MPI_Get. All inside the
- * collective call.
+ * pzarr_array_read_all, the collective read. A rank reads the units of its
+ * box that it owns itself, straight into its buffer (the local read path:
+ * no exchange, no copy through the window). For the others, it puts
+ * (count, address) of its request list into each owner's slot; owners fetch
+ * the requests, read and decode each distinct unit once, and put the
+ * address of the decoded unit back into each requester's list; requesters
+ * then fetch the units they need with MPI_Get. All inside the collective
+ * call. A read with the decomposition of the write (each rank its own
+ * units) moves nothing between ranks.
  */
 #include "engine.h"
 
@@ -56,11 +59,14 @@ static int build_requests(ra_ctx *c, const uint64_t *start, const uint64_t *coun
     uint64_t k = 0;
     do {
         int o = pz_owner_of(&a->om, it.cc);
+        if (o == c->rank)
+            continue; /* read here, by the local path */
         tmp[2 * k] = (uint64_t)o;
         tmp[2 * k + 1] = pz_linear(c->nd, a->grid, it.cc);
         c->cnt[o]++;
         k++;
     } while (pz_chunk_iter_next(&it));
+    total = k;
     for (int o = 1; o < c->size; o++)
         c->off[o] = c->off[o - 1] + c->cnt[o - 1];
     uint64_t *fill = pz_calloc((size_t)c->size, sizeof *fill);
@@ -76,6 +82,11 @@ static int build_requests(ra_ctx *c, const uint64_t *start, const uint64_t *coun
     }
     pz_free(fill);
     pz_free(tmp);
+    if (total == 0) { /* every unit is this rank's own */
+        pz_free(c->req);
+        c->req = NULL;
+        return 0;
+    }
     if (pz_xchg_attach(&a->x, c->req, total * 2 * sizeof *c->req) != 0) {
         pz_free(c->req);
         c->req = NULL;
@@ -181,6 +192,24 @@ static void reply(ra_ctx *c, bool ok)
     pz_xchg_flush(&a->x);
 }
 
+/* One of my own units: read by the local path, unless others asked for it
+ * too; then it was loaded once into the arena, and is copied from there. */
+static void own_unit(const ra_ctx *c, const pz_chunk_iter *it, const uint64_t *count, void *buf)
+{
+    pzarr_array *a = c->a;
+    uint64_t u = pz_linear(c->nd, a->grid, it->cc);
+    const uint64_t *hit = c->nuniq ? bsearch(&u, c->uniq, c->nuniq, sizeof *c->uniq, cmp_u64)
+                                   : NULL;
+    if (!hit)
+        return;
+    size_t k = (size_t)(hit - c->uniq);
+    if (!c->arena || !c->present[k])
+        pz_fill_box(c->nd, a->m.itemsize, it->n, buf, count, it->bstart, a->m.fill);
+    else
+        pz_copy_box(c->nd, a->m.itemsize, it->n, c->arena + k * a->chunk_bytes, a->unit,
+                    it->cstart, buf, count, it->bstart);
+}
+
 /* Requester: fetch each needed chunk and copy my part of it. */
 static int assemble(ra_ctx *c, const uint64_t *start, const uint64_t *count, void *buf,
                     pz_err *e)
@@ -195,6 +224,12 @@ static int assemble(ra_ctx *c, const uint64_t *start, const uint64_t *count, voi
     pz_xchg_sync(&a->x);
     while (rc == 0) {
         int o = pz_owner_of(&a->om, it.cc);
+        if (o == c->rank) {
+            own_unit(c, &it, count, buf);
+            if (!pz_chunk_iter_next(&it))
+                break;
+            continue;
+        }
         uint64_t chunk = pz_linear(c->nd, a->grid, it.cc);
         /* Requests to o were built in iteration order: find this one. */
         uint64_t *r = c->req + 2 * (c->off[o] + seen[o]++);
@@ -219,6 +254,16 @@ static int assemble(ra_ctx *c, const uint64_t *start, const uint64_t *count, voi
     pz_free(scratch);
     pz_free(seen);
     return rc;
+}
+
+/* A unit this rank owns and no other rank asked for. */
+static bool mine_alone(void *ctx, const pzarr_array *a, const uint64_t *ucc)
+{
+    const ra_ctx *c = ctx;
+    if (pz_owner_of(&a->om, ucc) != c->rank)
+        return false;
+    uint64_t u = pz_linear(c->nd, a->grid, ucc);
+    return !c->nuniq || !bsearch(&u, c->uniq, c->nuniq, sizeof *c->uniq, cmp_u64);
 }
 
 static void ra_free(ra_ctx *c)
@@ -257,6 +302,9 @@ int pzarr_array_read_all(pzarr_array *a, const uint64_t *start, const uint64_t *
     pz_barrier(a->s->comm);
     if (owner_err.code == 0)
         load_chunks(&c, &owner_err);
+    /* My own units that nobody else asked for: read straight into buf. */
+    if (e.code == 0 && box_ok)
+        pz_array_read_storage(a, start, count, buf, mine_alone, &c, &e);
     reply(&c, owner_err.code == 0);
     pz_barrier(a->s->comm);
     if (e.code == 0 && box_ok)
