@@ -162,3 +162,33 @@ bool pz_all_equal(const void *buf, uint64_t n, size_t itemsize,
     }
     return true;
 }
+
+void pz_box_runs(int ndim, size_t itemsize, const uint64_t *count, const uint64_t *src_shape,
+                 const uint64_t *src_start, const uint64_t *dst_shape,
+                 const uint64_t *dst_start, pz_run_fn *fn, void *ctx)
+{
+    for (int d = 0; d < ndim; d++)
+        if (count[d] == 0)
+            return;
+    box_walk w;
+    walk_init(&w, ndim, itemsize, count, src_shape, dst_shape);
+    uint64_t s = offset_of(ndim, w.sstride, src_start, itemsize, src_shape);
+    uint64_t t = offset_of(ndim, w.dstride, dst_start, itemsize, dst_shape);
+    uint64_t idx[PZ_MAX_NDIM] = {0};
+    for (;;) {
+        fn(ctx, s, t, w.run);
+        int d = w.outer - 1;
+        for (; d >= 0; d--) {
+            if (++idx[d] < w.count[d]) {
+                s += w.sstride[d];
+                t += w.dstride[d];
+                break;
+            }
+            s -= w.sstride[d] * (w.count[d] - 1);
+            t -= w.dstride[d] * (w.count[d] - 1);
+            idx[d] = 0;
+        }
+        if (d < 0)
+            return;
+    }
+}

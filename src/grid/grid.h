@@ -23,6 +23,12 @@ void pz_copy_box(int ndim, size_t itemsize, const uint64_t *count,
                  const void *src, const uint64_t *src_shape,
                  const uint64_t *src_start, void *dst,
                  const uint64_t *dst_shape, const uint64_t *dst_start);
+/* The runs of pz_copy_box without copying: fn gets each run's byte offset
+ * in src and in dst and its length, in order. */
+typedef void pz_run_fn(void *ctx, uint64_t src_off, uint64_t dst_off, size_t len);
+void pz_box_runs(int ndim, size_t itemsize, const uint64_t *count, const uint64_t *src_shape,
+                 const uint64_t *src_start, const uint64_t *dst_shape,
+                 const uint64_t *dst_start, pz_run_fn *fn, void *ctx);
 /* Fills the box with a repeated element. */
 void pz_fill_box(int ndim, size_t itemsize, const uint64_t *count, void *dst,
                  const uint64_t *dst_shape, const uint64_t *dst_start,

@@ -54,7 +54,7 @@ static void judge(fit *f, int ndim, const uint64_t *grid)
     uint64_t load = 1, side = 0;
     for (int d = 0; d < ndim; d++) {
         uint64_t n = grid[d] / (uint64_t)f->cur[d] + (grid[d] % (uint64_t)f->cur[d] != 0);
-        load = load > UINT64_MAX / n ? UINT64_MAX : load * n;
+        load = n && load > UINT64_MAX / n ? UINT64_MAX : load * n; /* n is 0 for an empty dimension */
         side = n > side ? n : side;
     }
     if (!f->found || load < f->load || (load == f->load && side < f->side)) {

@@ -44,6 +44,19 @@ struct pz_backend {
 };
 
 extern const pz_backend pz_posix_backend; /* posix.c */
+
+/* A piece of a file to read straight into memory. */
+typedef struct pz_run {
+    uint64_t off; /* in the file */
+    void *dst;
+    size_t len;
+} pz_run;
+/* POSIX: reads the runs of a file of exactly file_size bytes, following
+ * runs in one preadv. A missing file: 0 and *present false. A file of
+ * another size or shorter reads: PZARR_ECORRUPT without a message (the
+ * caller reads it the ordinary way to say what is wrong). */
+int pz_io_read_runs(const char *path, const pz_run *runs, size_t n, uint64_t file_size,
+                    bool *present, pz_err *e);
 extern const pz_backend pz_mpiio_backend; /* mpiio.c */
 
 /* MPI-IO when there are hints to pass (info), POSIX otherwise. */
