@@ -125,10 +125,33 @@ static int read_storage_direct(pzarr_array *a, const uint64_t *start, const uint
 
 /* Reads storage only (no pending writes) into buf; the chunks (or inner
  * chunks) of each batch are fetched together. */
+static void count_run(void *ctx, uint64_t src_off, uint64_t dst_off, size_t len)
+{
+    (void)src_off;
+    (void)dst_off;
+    (void)len;
+    ++*(uint64_t *)ctx;
+}
+
+/* Reading straight into the caller's buffer pays when a unit lands in a few
+ * long runs; for many short ones (a 32^3 chunk in a wider block: 1024 runs
+ * of 256 bytes) one pread into a reused buffer and a copy is faster here
+ * (measured: 0.3 against 0.5-0.6 of raw MPI-IO at 1 rank). */
+static bool few_runs(const pzarr_array *a, const uint64_t *start, const uint64_t *count)
+{
+    pz_chunk_iter it;
+    if (!pz_chunk_iter_init(&it, a->m.ndim, a->unit, start, count))
+        return false;
+    uint64_t n = 0;
+    pz_box_runs(a->m.ndim, a->m.itemsize, it.n, a->unit, it.cstart, count, it.bstart,
+                count_run, &n);
+    return n <= 4;
+}
+
 int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t *count,
                           void *buf, pz_unit_filter *keep, void *ctx, pz_err *e)
 {
-    if (direct_ok(a))
+    if (direct_ok(a) && few_runs(a, start, count))
         return read_storage_direct(a, start, count, buf, keep, ctx, e);
     pz_chunk_iter it;
     if (!pz_chunk_iter_init(&it, a->m.ndim, a->unit, start, count))
