@@ -129,7 +129,8 @@ static int array_finish_open(pzarr_store *s, pzarr_array *a, pz_err *e,
         array_free(a);
         return e->code;
     }
-    *out = a;
+    if (out)
+        *out = a;
     return 0;
 }
 
@@ -155,10 +156,15 @@ static int create_root0(pzarr_store *s, pzarr_array *a, pz_err *e)
 
 /* A handle for `name`, or none (message in e) when memory runs out. A bad
  * name still gets a handle, so that its rank joins the collective steps. */
-static pzarr_array *array_begin(pzarr_store *s, const char *name, char *canon, pz_err *e)
+static pzarr_array *array_begin(pzarr_store *s, const char *name, char *canon,
+                                pzarr_array **out, pz_err *e)
 {
     pz_err_clear(e);
-    if (s->open_failed)
+    if (out)
+        *out = NULL;
+    if (!out)
+        pz_err_set(e, PZARR_EINVAL, "the handle argument is NULL");
+    else if (s->open_failed)
         pz_err_set(e, PZARR_EINVAL, "the store was not opened: %.900s", s->err.msg);
     else if (pz_name_check(name, canon, PZ_NAME_MAX, e) != 0)
         canon[0] = '\0';
@@ -179,14 +185,7 @@ int pzarr_array_create(pzarr_store *s, const char *name, const char *metadata_js
         return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     pz_err e;
-    pzarr_array *ignored;
-    bool no_out = !out;
-    if (no_out)
-        out = &ignored;
-    *out = NULL;
-    pzarr_array *a = array_begin(s, name, canon, &e);
-    if (no_out && e.code == 0)
-        pz_err_set(&e, PZARR_EINVAL, "the handle argument is NULL");
+    pzarr_array *a = array_begin(s, name, canon, out, &e);
     if (!a)
         return pz_store_end(s, PZ_ANY_RANK, &e);
     if (e.code == 0 && !(s->flags & PZARR_RDWR))
@@ -231,14 +230,7 @@ int pzarr_array_open(pzarr_store *s, const char *name, pzarr_array **out)
         return PZARR_EINVAL;
     char canon[PZ_NAME_MAX];
     pz_err e;
-    pzarr_array *ignored;
-    bool no_out = !out;
-    if (no_out)
-        out = &ignored;
-    *out = NULL;
-    pzarr_array *a = array_begin(s, name, canon, &e);
-    if (no_out && e.code == 0)
-        pz_err_set(&e, PZARR_EINVAL, "the handle argument is NULL");
+    pzarr_array *a = array_begin(s, name, canon, out, &e);
     pz_node_docs nd = {0};
     if (pz_node_fetch(s, canon, &nd, &e) == 0 && nd.kind == PZARR_NODE_NONE)
         pz_err_set(&e, PZARR_ENOENT, "no array at \"%s\" in %s", canon, s->root);

@@ -63,6 +63,23 @@ static void walk_init(box_walk *w, int ndim, size_t itemsize,
     w->run = (size_t)run;
 }
 
+/* Moves the source and destination offsets to the next run; false after
+ * the last. */
+static bool walk_step(const box_walk *w, uint64_t *idx, uint64_t *s, uint64_t *t)
+{
+    for (int d = w->outer - 1; d >= 0; d--) {
+        if (++idx[d] < w->count[d]) {
+            *s += w->sstride[d];
+            *t += w->dstride[d];
+            return true;
+        }
+        *s -= w->sstride[d] * (w->count[d] - 1);
+        *t -= w->dstride[d] * (w->count[d] - 1);
+        idx[d] = 0;
+    }
+    return false;
+}
+
 static uint64_t offset_of(int ndim, const uint64_t *stride,
                           const uint64_t *start, size_t itemsize,
                           const uint64_t *shape)
@@ -86,27 +103,12 @@ void pz_copy_box(int ndim, size_t itemsize, const uint64_t *count,
             return;
     box_walk w;
     walk_init(&w, ndim, itemsize, count, src_shape, dst_shape);
-    const unsigned char *s = (const unsigned char *)src +
-        offset_of(ndim, w.sstride, src_start, itemsize, src_shape);
-    unsigned char *t = (unsigned char *)dst +
-        offset_of(ndim, w.dstride, dst_start, itemsize, dst_shape);
+    uint64_t s = offset_of(ndim, w.sstride, src_start, itemsize, src_shape);
+    uint64_t t = offset_of(ndim, w.dstride, dst_start, itemsize, dst_shape);
     uint64_t idx[PZ_MAX_NDIM] = {0};
-    for (;;) {
-        memcpy(t, s, w.run);
-        int d = w.outer - 1;
-        for (; d >= 0; d--) {
-            if (++idx[d] < w.count[d]) {
-                s += w.sstride[d];
-                t += w.dstride[d];
-                break;
-            }
-            s -= w.sstride[d] * (w.count[d] - 1);
-            t -= w.dstride[d] * (w.count[d] - 1);
-            idx[d] = 0;
-        }
-        if (d < 0)
-            return;
-    }
+    do
+        memcpy((unsigned char *)dst + t, (const unsigned char *)src + s, w.run);
+    while (walk_step(&w, idx, &s, &t));
 }
 
 static void fill_run(unsigned char *t, size_t run, const void *elem,
@@ -125,23 +127,11 @@ void pz_fill_box(int ndim, size_t itemsize, const uint64_t *count, void *dst,
             return;
     box_walk w;
     walk_init(&w, ndim, itemsize, count, count, dst_shape);
-    unsigned char *t = (unsigned char *)dst +
-        offset_of(ndim, w.dstride, dst_start, itemsize, dst_shape);
+    uint64_t s = 0, t = offset_of(ndim, w.dstride, dst_start, itemsize, dst_shape);
     uint64_t idx[PZ_MAX_NDIM] = {0};
-    for (;;) {
-        fill_run(t, w.run, elem, itemsize);
-        int d = w.outer - 1;
-        for (; d >= 0; d--) {
-            if (++idx[d] < w.count[d]) {
-                t += w.dstride[d];
-                break;
-            }
-            t -= w.dstride[d] * (w.count[d] - 1);
-            idx[d] = 0;
-        }
-        if (d < 0)
-            return;
-    }
+    do
+        fill_run((unsigned char *)dst + t, w.run, elem, itemsize);
+    while (walk_step(&w, idx, &s, &t));
 }
 
 bool pz_all_equal(const void *buf, uint64_t n, size_t itemsize,
@@ -175,20 +165,7 @@ void pz_box_runs(int ndim, size_t itemsize, const uint64_t *count, const uint64_
     uint64_t s = offset_of(ndim, w.sstride, src_start, itemsize, src_shape);
     uint64_t t = offset_of(ndim, w.dstride, dst_start, itemsize, dst_shape);
     uint64_t idx[PZ_MAX_NDIM] = {0};
-    for (;;) {
+    do
         fn(ctx, s, t, w.run);
-        int d = w.outer - 1;
-        for (; d >= 0; d--) {
-            if (++idx[d] < w.count[d]) {
-                s += w.sstride[d];
-                t += w.dstride[d];
-                break;
-            }
-            s -= w.sstride[d] * (w.count[d] - 1);
-            t -= w.dstride[d] * (w.count[d] - 1);
-            idx[d] = 0;
-        }
-        if (d < 0)
-            return;
-    }
+    while (walk_step(&w, idx, &s, &t));
 }
