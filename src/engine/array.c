@@ -315,8 +315,6 @@ int pzarr_array_set_write_limit(pzarr_array *a, uint64_t bytes)
 {
     if (!a || !pz_live_has(a))
         return PZARR_EINVAL;
-    if (!a)
-        return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
     if (bytes)

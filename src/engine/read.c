@@ -196,8 +196,6 @@ int pzarr_array_read(pzarr_array *a, const uint64_t *start, const uint64_t *coun
 {
     if (!a || !pz_live_has(a))
         return PZARR_EINVAL;
-    if (!a)
-        return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
     if (pz_array_check_box(a, start, count, "read", &e) == 0 &&

@@ -285,8 +285,6 @@ int pzarr_array_read_all(pzarr_array *a, const uint64_t *start, const uint64_t *
 {
     if (!a || !pz_live_has(a))
         return PZARR_EINVAL;
-    if (!a)
-        return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
     ra_ctx c = {.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};

@@ -111,8 +111,6 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
 {
     if (!a || !pz_live_has(a))
         return PZARR_EINVAL;
-    if (!a)
-        return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
     int nd = a->m.ndim;
