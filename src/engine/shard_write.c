@@ -8,10 +8,11 @@
  * in rank order, then the untouched inner chunks of the old shard, copied
  * as they are), writes the copies and the index into a temporary file beside
  * the shard (its staged name in the flush's commit), and puts each writer's
- * offsets back. After a barrier every writer writes its bytes with one MPI-IO
- * call per shard. The commit (commit.c) then publishes every staged shard
- * with the rest of the flush, or none: a job killed at any moment leaves the
- * array old or new.
+ * offsets back. After a barrier every writer writes its encoded inner chunks
+ * from where they lie, in one gathered write per shard (no packing copy).
+ * The commit (commit.c) then publishes every staged shard with the rest of
+ * the flush, or none: a job killed at any moment leaves the array old or
+ * new.
  */
 #include "engine.h"
 
@@ -316,9 +317,9 @@ static int lead(sw_ctx *c, pz_err *e)
     return rc;
 }
 
-/* Writer: one shard's inner chunks of mine, packed, in one write. */
-static int write_packed(sw_ctx *c, uint64_t shard, uint64_t base, const pz_buf *pack,
-                        pz_err *e)
+/* Writer: one shard's inner chunks of mine, in one gathered write. */
+static int write_spans(sw_ctx *c, uint64_t shard, uint64_t base, const pz_span *spans,
+                       size_t n, pz_err *e)
 {
     pzarr_array *a = c->a;
     char key[PZ_KEY_MAX], *path = NULL, *tmp = NULL;
@@ -327,7 +328,7 @@ static int write_packed(sw_ctx *c, uint64_t shard, uint64_t base, const pz_buf *
     if (rc == 0)
         rc = pz_mpiio_backend.open(&f, tmp, PZ_FILE_WRITE, a->s->info, e);
     if (rc == 0) {
-        rc = f.be->write_at(&f, base, pack->data, pack->size, e);
+        rc = f.be->write_gather(&f, base, spans, n, e);
         if (rc == 0 && (a->s->flags & PZARR_DURABLE))
             rc = f.be->sync(&f, e);
         int crc = f.be->close(&f, rc ? NULL : e);
@@ -338,16 +339,18 @@ static int write_packed(sw_ctx *c, uint64_t shard, uint64_t base, const pz_buf *
     return rc;
 }
 
-/* Writer: my inner chunks of each shard, packed, in one write per shard. */
+/* Writer: my inner chunks of each shard, straight from the encoded units,
+ * in one gathered write per shard. */
 static int write_mine(sw_ctx *c, const pz_shard_out *so, pz_err *e)
 {
     pz_xchg_sync(&c->a->x);
-    pz_buf pack = {0};
+    pz_span *spans = pz_malloc((c->nout ? c->nout : 1) * sizeof *spans);
+    if (!spans)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory writing shards");
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->nout;) {
-        size_t j = i;
+        size_t j = i, n = 0;
         uint64_t base = PZ_SHARD_EMPTY, expect = 0;
-        pack.size = 0;
         for (; j < c->nout && c->out[SE * j] == c->out[SE * i]; j++) {
             const pz_unit_out *u = &so->u[c->order[j]];
             uint64_t off = c->out[SE * j + 3];
@@ -360,14 +363,13 @@ static int write_mine(sw_ctx *c, const pz_shard_out *so, pz_err *e)
                 break;
             }
             expect += u->nbytes;
-            if (pz_buf_append(&pack, so->data.data + u->off, (size_t)u->nbytes))
-                rc = pz_err_set(e, PZARR_ENOMEM, "out of memory packing a shard");
+            spans[n++] = (pz_span){so->data.data + u->off, (size_t)u->nbytes};
         }
-        if (rc == 0 && pack.size > 0)
-            rc = write_packed(c, c->out[SE * i], base, &pack, e);
+        if (rc == 0 && n > 0)
+            rc = write_spans(c, c->out[SE * i], base, spans, n, e);
         i = j;
     }
-    pz_buf_free(&pack);
+    pz_free(spans);
     return rc;
 }
 

@@ -79,6 +79,17 @@ static int m_write_at(pz_file *f, uint64_t off, const void *buf, size_t n, pz_er
     return 0;
 }
 
+static int m_write_gather(pz_file *f, uint64_t off, const pz_span *spans, size_t n, pz_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = m_write_at(f, off, spans[i].src, spans[i].len, e);
+        if (rc)
+            return rc;
+        off += spans[i].len;
+    }
+    return 0;
+}
+
 static int m_sync(pz_file *f, pz_err *e)
 {
     if (MPI_File_sync(f->fh) != MPI_SUCCESS)
@@ -176,6 +187,7 @@ const pz_backend pz_mpiio_backend = {
     .size = m_size,
     .read_at = m_read_at,
     .write_at = m_write_at,
+    .write_gather = m_write_gather,
     .sync = m_sync,
     .close = m_close,
     .read_batch = read_batch,

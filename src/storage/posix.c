@@ -70,6 +70,45 @@ static int p_write_at(pz_file *f, uint64_t off, const void *buf, size_t n, pz_er
     return 0;
 }
 
+static int p_write_gather(pz_file *f, uint64_t off, const pz_span *spans, size_t n, pz_err *e)
+{
+    struct iovec iov[64];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        uint64_t want = 0;
+        for (; i + k < n && k < 64 && want <= (uint64_t)SSIZE_MAX / 2; k++) {
+            iov[k].iov_base = (void *)(uintptr_t)spans[i + k].src;
+            iov[k].iov_len = spans[i + k].len;
+            want += spans[i + k].len;
+        }
+        ssize_t w = pwritev(f->fd, iov, (int)k, (off_t)off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return pz_err_set(e, PZARR_EIO, "cannot write %s: %s", f->path, strerror(errno));
+        if ((uint64_t)w < want) {
+            /* A short write: the rest of these spans one by one. */
+            uint64_t skip = (uint64_t)w;
+            for (size_t j = 0; j < k; j++) {
+                size_t len = spans[i + j].len;
+                if (skip >= len) {
+                    skip -= len;
+                    continue;
+                }
+                int rc = p_write_at(f, off + (uint64_t)w,
+                                    (const char *)spans[i + j].src + skip, len - skip, e);
+                if (rc)
+                    return rc;
+                w += (ssize_t)(len - skip);
+                skip = 0;
+            }
+        }
+        off += want;
+        i += k;
+    }
+    return 0;
+}
+
 static int p_sync(pz_file *f, pz_err *e)
 {
     if (fdatasync(f->fd) != 0)
@@ -193,6 +232,7 @@ const pz_backend pz_posix_backend = {
     .size = p_size,
     .read_at = p_read_at,
     .write_at = p_write_at,
+    .write_gather = p_write_gather,
     .sync = p_sync,
     .close = p_close,
     .read_batch = read_batch,

@@ -19,6 +19,12 @@ enum { PZ_FILE_READ = 1, PZ_FILE_WRITE = 2, PZ_FILE_CREATE = 4, PZ_FILE_TRUNC = 
 
 typedef struct pz_backend pz_backend;
 
+/* A piece of memory to write. */
+typedef struct pz_span {
+    const void *src;
+    size_t len;
+} pz_span;
+
 typedef struct pz_file {
     const pz_backend *be;
     const char *path; /* for messages; not owned */
@@ -34,6 +40,10 @@ struct pz_backend {
     /* Reads up to n bytes; *got is short only at the end of the file. */
     int (*read_at)(pz_file *f, uint64_t off, void *buf, size_t n, size_t *got, pz_err *e);
     int (*write_at)(pz_file *f, uint64_t off, const void *buf, size_t n, pz_err *e);
+    /* Writes the spans back to back from off, without packing them first
+     * (POSIX: pwritev; MPI-IO: one write per span, since ROMIO would pack a
+     * noncontiguous memory type into its own buffer anyway). */
+    int (*write_gather)(pz_file *f, uint64_t off, const pz_span *spans, size_t n, pz_err *e);
     /* Makes the file's data durable (fdatasync, MPI_File_sync). */
     int (*sync)(pz_file *f, pz_err *e);
     int (*close)(pz_file *f, pz_err *e);
