@@ -272,12 +272,16 @@ typedef struct pzarr_stats {
     uint64_t meta_reads;    /* metadata document reads, stats and listings */
     uint64_t meta_writes;   /* metadata document writes */
     uint64_t chunk_reads;   /* chunk files read (including absent ones) */
-    uint64_t chunk_writes;  /* chunks (or inner chunks of shards) written */
+    uint64_t chunk_writes;  /* chunks (or inner chunks of shards) a flush wrote */
     uint64_t chunk_deletes; /* chunk files removed */
     uint64_t bytes_read;    /* chunk bytes read */
     uint64_t bytes_written; /* chunk bytes written */
     uint64_t shard_writes;  /* shard files written (published by the commit) */
     uint64_t commits;       /* commit records written (rank 0, one a flush) */
+    /* Chunks written at write time (a whole chunk the rank owns is staged
+     * at once) that were written again before their flush: by a later
+     * write of this rank, or merged with another rank's write. */
+    uint64_t chunk_rewrites;
 } pzarr_stats;
 
 /*

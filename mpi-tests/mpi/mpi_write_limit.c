@@ -11,6 +11,9 @@
  *  - the refusal names the array and the limit; after a flush the rank holds
  *    nothing again and the same write is accepted;
  *  - setting the limit to 0 restores the default (2 GiB).
+ * The chunks here are larger than any write, so every write waits in the
+ * buffer (a whole chunk that a rank owns would be staged at once and hold
+ * no memory; mpi_staged_writes tests that).
  */
 #include "pz_test_util.h"
 
@@ -63,7 +66,7 @@ static void test_write_limit(void **st)
     (void)st;
     pzarr_store *s = NULL;
     T_OK(pzarr_open(MPI_COMM_WORLD, t_dir("limit"), PZARR_CREATE, &s), pzarr_errmsg(s));
-    uint64_t shape = LEN, chunk = 10000;
+    uint64_t shape = LEN, chunk = 200000;
     pzarr_array *a = NULL;
     T_OK(pzarr_array_create(s, "lim", t_meta3("float64", 1, &shape, &chunk, "0.0", NULL), &a),
          pzarr_errmsg(s));

@@ -73,6 +73,7 @@ static void array_free(pzarr_array *a)
     for (int i = 0; i < PZ_READ_BATCH; i++)
         pz_buf_free(&a->rbufs[i]);
     pz_wbuf_free(a);
+    pz_stage_free(a);
     pz_xchg_free(&a->x);
     pz_meta_free(&a->m);
     pz_free(a->name);
@@ -129,6 +130,7 @@ static int array_finish_open(pzarr_store *s, pzarr_array *a, pz_err *e,
         array_free(a);
         return e->code;
     }
+    pz_stage_begin(a);
     if (out)
         *out = a;
     return 0;

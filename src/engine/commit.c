@@ -56,16 +56,13 @@ int pz_commit_add(pz_commit *c, const char *target, bool remove, pz_err *e)
     char *t = pz_strdup(target);
     if (!t)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory staging a flush");
-    c->v[c->n++] = (pz_staged){t, remove};
+    c->v[c->n++] = (pz_staged){t, remove, false};
     return 0;
 }
 
-int pz_commit_stage_file(pzarr_array *a, pz_commit *c, const char *target, const void *data,
-                         size_t n, pz_err *e)
+/* Writes the staged file of target (making its directory when missing). */
+static int write_staged(pzarr_array *a, const char *tmp, const void *data, size_t n, pz_err *e)
 {
-    char *tmp = pz_commit_name(target, c->id, false);
-    if (!tmp)
-        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
     bool durable = (a->s->flags & PZARR_DURABLE) != 0;
     /* Directories are made only when the first write finds none. */
     int rc = pz_io_write_file(tmp, data, n, a->s->chunk_info, durable, e);
@@ -75,12 +72,43 @@ int pz_commit_stage_file(pzarr_array *a, pz_commit *c, const char *target, const
         if (rc == 0)
             rc = pz_io_write_file(tmp, data, n, a->s->chunk_info, durable, e);
     }
+    return rc;
+}
+
+int pz_commit_stage_file(pzarr_array *a, pz_commit *c, const char *target, const void *data,
+                         size_t n, pz_err *e)
+{
+    char *tmp = pz_commit_name(target, c->id, false);
+    if (!tmp)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    int rc = write_staged(a, tmp, data, n, e);
     if (rc == 0 && pz_commit_add(c, target, false, e) != 0) {
         unlink(tmp);
         rc = e->code;
     }
     pz_free(tmp);
     return rc;
+}
+
+int pz_commit_restage_file(pzarr_array *a, pz_commit *c, size_t slot, const void *data,
+                           size_t n, pz_err *e)
+{
+    char *tmp = pz_commit_name(c->v[slot].target, c->id, false);
+    if (!tmp)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    int rc = write_staged(a, tmp, data, n, e);
+    pz_free(tmp);
+    return rc;
+}
+
+void pz_commit_drop(pz_commit *c, size_t slot)
+{
+    pz_staged *v = &c->v[slot];
+    char *tmp = pz_commit_name(v->target, c->id, v->remove);
+    if (tmp)
+        unlink(tmp);
+    pz_free(tmp);
+    v->dead = true;
 }
 
 int pz_commit_stage_remove(pzarr_array *a, pz_commit *c, const char *target, pz_err *e)
@@ -116,6 +144,8 @@ int pz_commit_set_documents(pz_commit *c, const char *const *names, const char *
 static void abort_staged(pz_commit *c)
 {
     for (size_t i = 0; i < c->n; i++) {
+        if (c->v[i].dead)
+            continue;
         char *tmp = pz_commit_name(c->v[i].target, c->id, c->v[i].remove);
         if (tmp)
             unlink(tmp);
@@ -137,7 +167,7 @@ static int sync_dirs(pz_commit *c, pz_err *e)
     int rc = 0;
     size_t nd = 0;
     for (size_t i = 0; rc == 0 && i < c->n; i++)
-        if (!(dirs[nd++] = pz_io_dirname(c->v[i].target)))
+        if (!c->v[i].dead && !(dirs[nd++] = pz_io_dirname(c->v[i].target)))
             rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
     if (rc == 0 && nd > 1)
         qsort(dirs, nd, sizeof *dirs, cmp_str);
@@ -155,7 +185,10 @@ static int publish(pzarr_array *a, pz_commit *c, pz_err *e)
 {
     pz_test_crash_point(a->s, "publish");
     int rc = 0;
+    size_t done = 0;
     for (size_t i = 0; rc == 0 && i < c->n; i++) {
+        if (c->v[i].dead)
+            continue;
         char *tmp = pz_commit_name(c->v[i].target, c->id, c->v[i].remove);
         if (!tmp)
             rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
@@ -169,7 +202,7 @@ static int publish(pzarr_array *a, pz_commit *c, pz_err *e)
             a->s->stats.chunk_deletes += removed;
         }
         pz_free(tmp);
-        if (i == 0)
+        if (done++ == 0)
             pz_test_crash_point(a->s, "publishing");
     }
     if (rc == 0 && (a->s->flags & PZARR_DURABLE))
@@ -224,9 +257,11 @@ static int write_documents(pzarr_array *a, pz_commit *c, pz_err *e)
 int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e)
 {
     pzarr_store *s = a->s;
-    bool any = false;
+    bool any = false, mine = c->ndocs > 0;
+    for (size_t i = 0; i < c->n && !mine; i++)
+        mine = !c->v[i].dead;
     /* Step 2: all staged, or nothing happens. */
-    if (pz_agree_flag(s->comm, e, c->n > 0 || c->ndocs > 0, &any) != 0) {
+    if (pz_agree_flag(s->comm, e, mine, &any) != 0) {
         abort_staged(c);
         return e->code;
     }

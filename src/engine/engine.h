@@ -83,6 +83,47 @@ typedef struct pz_wbuf {
     uint64_t seq;   /* next write number */
 } pz_wbuf;
 
+#define PZ_COMMIT_RECORD ".pzarr-commit"
+#define PZ_COMMIT_DOCS 2
+
+typedef struct pz_staged {
+    char *target;
+    bool remove; /* a marker: the flush removes target */
+    bool dead;   /* replaced by a later entry: neither published nor undone */
+} pz_staged;
+
+/* What this rank staged for one flush (commit.c). */
+typedef struct pz_commit {
+    char id[48];
+    pz_staged *v;
+    size_t n, cap;
+    /* Rank 0: documents the commit writes (resize), relative to the array. */
+    char *doc_name[PZ_COMMIT_DOCS], *doc_text[PZ_COMMIT_DOCS];
+    int ndocs;
+} pz_commit;
+
+/* A unit staged at write time (stage.c). */
+typedef struct pz_stage_ent {
+    uint64_t unit;
+    uint64_t seq;  /* the write call that staged it */
+    uint64_t nbytes; /* bytes of its staged file */
+    size_t slot;   /* its entry in the commit; SIZE_MAX: nothing to publish */
+    bool marker;   /* all fill: staged as a removal (or nothing) */
+} pz_stage_ent;
+
+/* Whole units this rank owns and wrote whole: encoded and written at
+ * write time under the next flush's staged names, published by it. */
+typedef struct pz_stage {
+    pz_commit c; /* the next flush: its id, and every file staged so far */
+    pz_stage_ent *v;
+    size_t n, cap;
+    size_t *slots; /* open addressing on unit: index into v plus one */
+    size_t nslots;
+    unsigned char *chunk; /* a unit gathered from the caller (reused) */
+    pz_buf enc;           /* its encoded bytes (reused) */
+    pz_err fail;          /* a failed staging: the next flush fails with it */
+} pz_stage;
+
 struct pzarr_array {
     pzarr_store *s;
     char *name;
@@ -103,6 +144,7 @@ struct pzarr_array {
     bool pdims_set;
     int pdims[PZ_MAX_NDIM];
     pz_wbuf wb;
+    pz_stage st;
     uint64_t write_limit;
     pz_xchg x;
     /* A committed flush not yet published (commit.c): reads resolve each
@@ -115,8 +157,6 @@ struct pzarr_array {
     char *mkdir_cache; /* last chunk directory known to exist */
     pz_buf rbufs[PZ_READ_BATCH]; /* file buffers of local reads, reused */
 };
-
-typedef struct pz_commit pz_commit;
 
 /* ---------------------------------------------------------------- handle.c */
 
@@ -180,30 +220,18 @@ int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
 
 /* ---------------------------------------------------------------- commit.c */
 
-#define PZ_COMMIT_RECORD ".pzarr-commit"
-#define PZ_COMMIT_DOCS 2
-
-typedef struct pz_staged {
-    char *target;
-    bool remove; /* a marker: the flush removes target */
-} pz_staged;
-
-/* What this rank staged in one flush. */
-struct pz_commit {
-    char id[48];
-    pz_staged *v;
-    size_t n, cap;
-    /* Rank 0: documents the commit writes (resize), relative to the array. */
-    char *doc_name[PZ_COMMIT_DOCS], *doc_text[PZ_COMMIT_DOCS];
-    int ndocs;
-};
-
 /* <target>.pzarr-tmp-<id>, or with "-del" the marker of a removal. */
 char *pz_commit_name(const char *target, const char *id, bool remove);
 void pz_commit_begin(pzarr_array *a, pz_commit *c);
 /* Writes data under target's staged name (making the parent if missing). */
 int pz_commit_stage_file(pzarr_array *a, pz_commit *c, const char *target, const void *data,
                          size_t n, pz_err *e);
+/* Rewrites the staged file of entry slot. */
+int pz_commit_restage_file(pzarr_array *a, pz_commit *c, size_t slot, const void *data,
+                           size_t n, pz_err *e);
+/* Entry slot is replaced: its staged file goes, it is neither published
+ * nor undone. */
+void pz_commit_drop(pz_commit *c, size_t slot);
 /* Stages the removal of target, when it exists. */
 int pz_commit_stage_remove(pzarr_array *a, pz_commit *c, const char *target, pz_err *e);
 /* Records a staged file written by other means (a shard leader's). */
@@ -215,6 +243,34 @@ int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e);
 void pz_commit_free(pz_commit *c);
 /* Test hook: PZARR_TEST_KILL_AT=where[:rank] ends the process at `where`. */
 void pz_test_crash_point(const pzarr_store *s, const char *where);
+
+/* ---------------------------------------------------------------- stage.c */
+
+/* At open and after each flush (collective): the next flush's id, nothing
+ * staged. */
+void pz_stage_begin(pzarr_array *a);
+/* Removes every staged file, then begins anew. */
+void pz_stage_abort(pzarr_array *a);
+void pz_stage_free(pzarr_array *a);
+/* Whether the piece at it is staged: a whole unit (its part inside the
+ * array) that this rank owns, of an unsharded array. */
+bool pz_stage_fits(const pzarr_array *a, const pz_chunk_iter *it);
+/* Encodes and stages the piece at it, taken from the caller's box (count);
+ * a failure is also kept for the next flush. */
+int pz_stage_unit(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq, const void *buf,
+                  const uint64_t *count, pz_err *e);
+/* The unit's staging on this rank, or NULL. */
+const pz_stage_ent *pz_stage_find(const pzarr_array *a, uint64_t unit);
+/* Reads on this rank: *path becomes the unit's staged file, or NULL when
+ * staged as fill; unchanged when the unit is not staged. */
+int pz_stage_resolve(const pzarr_array *a, uint64_t unit, char **path, pz_err *e);
+/* The flush (holding the commit c): a staged unit's decoded content. */
+int pz_stage_load(pzarr_array *a, const pz_commit *c, const pz_stage_ent *s,
+                  unsigned char *chunk, pz_err *e);
+/* The flush merges the unit again: its staged file goes (a rewrite). */
+void pz_stage_drop(pzarr_array *a, pz_commit *c, const pz_stage_ent *s);
+/* The flush publishes the unit as staged: counted as written. */
+void pz_stage_count(pzarr_array *a, const pz_stage_ent *s);
 
 /* ---------------------------------------------------------------- reshape.c */
 
@@ -247,9 +303,10 @@ int pz_commit_parse(const char *dir, const pz_buf *record, char *id, size_t idca
 /* ---------------------------------------------------------------- fetch.c */
 
 /* The encoded bytes of n units (linear indices), read in batches from chunk
- * files or from shards: present[i] is false for an absent unit. */
+ * files or from shards: present[i] is false for an absent unit. own: as
+ * this rank sees them, with the units it staged (else storage alone). */
 int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
-                         bool *present, pz_err *e);
+                         bool *present, bool own, pz_err *e);
 /* Opens a shard and reads its index; f->fh is MPI_FILE_NULL when absent. */
 int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, pz_file *f,
                         uint64_t *entries, uint64_t *file_size, pz_err *e);

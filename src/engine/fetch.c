@@ -133,9 +133,9 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
 }
 
 /* Plain chunk files, read in batches; the files a pending flush removed
- * are left out. */
+ * are left out. own: this rank's view, which sees what it staged. */
 static int fetch_chunks(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
-                        bool *present, pz_err *e)
+                        bool *present, bool own, pz_err *e)
 {
     char **paths = pz_calloc(n ? n : 1, sizeof *paths);
     size_t *pos = pz_calloc(n ? n : 1, sizeof *pos);
@@ -149,6 +149,8 @@ static int fetch_chunks(pzarr_array *a, size_t n, const uint64_t *units, pz_buf 
         rc = pz_array_chunk_path(a, cc, key, sizeof key, &paths[k], e);
         if (rc == 0)
             rc = resolve_pending(a, &paths[k], e);
+        if (rc == 0 && own && paths[k])
+            rc = pz_stage_resolve(a, units[i], &paths[k], e);
         if (rc == 0 && paths[k]) {
             tb[k] = bufs[i];
             pos[k++] = i;
@@ -177,14 +179,14 @@ static int fetch_chunks(pzarr_array *a, size_t n, const uint64_t *units, pz_buf 
 }
 
 int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
-                         bool *present, pz_err *e)
+                         bool *present, bool own, pz_err *e)
 {
     for (size_t i = 0; i < n; i++) {
         present[i] = false;
         bufs[i].size = 0;
     }
     if (!a->m.shard.on)
-        return fetch_chunks(a, n, units, bufs, present, e);
+        return fetch_chunks(a, n, units, bufs, present, own, e);
     unit_ref *refs = pz_malloc((n ? n : 1) * sizeof *refs);
     uint64_t *entries = pz_malloc((size_t)(2 * a->m.shard.ninner) * sizeof *entries);
     int rc = (!refs || !entries) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;

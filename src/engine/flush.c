@@ -28,6 +28,7 @@ typedef struct in_rec {
     const uint64_t *box; /* cstart[nd], n[nd] */
     unsigned char *data; /* NULL until fetched */
     bool cut;            /* no data: a unit that a pending resize cuts */
+    const pz_stage_ent *staged; /* no data: the unit as staged at write time */
 } in_rec;
 
 typedef struct flush_ctx {
@@ -39,6 +40,7 @@ typedef struct flush_ctx {
     uint64_t *indir;   /* directories fetched from sources */
     in_rec *recs;
     size_t nrecs;
+    uint64_t *sboxes; /* boxes of the staged units */
     size_t *groups; /* start index of each chunk's run in recs, + end */
     size_t ngroups;
     size_t *batch_end; /* group index where each round ends */
@@ -134,27 +136,41 @@ static int gather_recs(flush_ctx *c, pz_err *e)
     uint64_t *cut = NULL;
     size_t ncut = 0;
     PZ_TRY(pz_resize_cut_units(a, &cut, &ncut, e));
-    c->recs = pz_malloc((nlocal + nremote + ncut) * sizeof *c->recs);
-    if (!c->recs && nlocal + nremote + ncut) {
+    size_t nstaged = a->st.n, total = nlocal + nremote + ncut + nstaged;
+    c->recs = pz_malloc(total * sizeof *c->recs);
+    c->sboxes = pz_malloc((nstaged ? nstaged : 1) * 2 * PZ_MAX_NDIM * sizeof *c->sboxes);
+    if ((!c->recs && total) || !c->sboxes) {
         pz_free(cut);
         return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
     }
     for (size_t i = 0; i < ncut; i++)
-        c->recs[c->nrecs++] = (in_rec){cut[i], UINT64_MAX, 0, 0, c->rank, NULL, NULL, true};
+        c->recs[c->nrecs++] = (in_rec){.chunk = cut[i], .seq = UINT64_MAX, .src = c->rank,
+                                       .cut = true};
     pz_free(cut);
+    for (size_t i = 0; i < nstaged; i++) {
+        /* A staged unit is one piece covering the unit's part in the array. */
+        const pz_stage_ent *st = &a->st.v[i];
+        uint64_t *box = c->sboxes + i * 2 * PZ_MAX_NDIM, cc[PZ_MAX_NDIM];
+        pz_unlinear(c->nd, a->grid, st->unit, cc);
+        memset(box, 0, (size_t)c->nd * sizeof *box);
+        pz_array_chunk_extent(a, cc, box + c->nd);
+        c->recs[c->nrecs++] = (in_rec){.chunk = st->unit, .seq = st->seq, .src = c->rank,
+                                       .box = box, .staged = st};
+    }
     for (size_t i = 0; i < l->npieces; i++) {
         const pz_piece *p = &l->pieces[i];
         if (p->owner != c->rank)
             continue;
         c->recs[c->nrecs++] = (in_rec){p->chunk, p->seq, p->nbytes, p->addr, c->rank,
                                        l->coords + p->box,
-                                       (unsigned char *)(uintptr_t)p->addr, false};
+                                       (unsigned char *)(uintptr_t)p->addr, false, NULL};
     }
     for (uint64_t i = 0; i < nremote; i++) {
         const uint64_t *w = c->indir + i * c->esize;
         if (w[0] >= a->nunits || (int)w[4] >= c->size)
             return pz_err_set(e, PZARR_EMPI, "flush received a malformed directory entry");
-        c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL, false};
+        c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL, false,
+                                       NULL};
     }
     if (c->nrecs > 1)
         qsort(c->recs, c->nrecs, sizeof *c->recs, cmp_rec);
@@ -356,13 +372,41 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
     }
     /* One batched read of every unit that a partial write must merge into. */
     if (rc == 0 && nneed)
-        rc = pz_array_fetch_units(a, nneed, need, bufs, present, e);
+        rc = pz_array_fetch_units(a, nneed, need, bufs, present, false, e);
     size_t at = 0;
     for (size_t k = 0; rc == 0 && k < n; k++) {
         size_t i0 = c->groups[g0 + k], i1 = c->groups[g0 + k + 1];
         uint64_t cc[PZ_MAX_NDIM], unit = c->recs[i0].chunk;
         pz_unlinear(c->nd, a->grid, unit, cc);
-        if (from[k] < 0) {
+        long si = -1; /* the unit as staged at write time */
+        for (size_t i = i0; i < i1 && si < 0; i++)
+            if (c->recs[i].staged)
+                si = (long)i;
+        if (si >= 0 && from[k] == si && (size_t)si == i1 - 1) {
+            pz_stage_count(a, c->recs[si].staged); /* published as staged */
+            continue;
+        }
+        if (si >= 0) {
+            /* Written over (by a higher rank, or later here): merged again. */
+            const pz_stage_ent *st = c->recs[si].staged;
+            if (from[k] == si)
+                rc = pz_stage_load(a, &c->commit, st, chunk, e);
+            pz_stage_drop(a, &c->commit, st);
+            if (rc == 0 && from[k] == si) {
+                for (size_t i = (size_t)si + 1; i < i1; i++) {
+                    const in_rec *r = &c->recs[i];
+                    pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data,
+                                r->box + c->nd, (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit,
+                                r->box);
+                }
+                if (rc == 0)
+                    rc = store_unit(c, cc, unit, chunk, e);
+                continue;
+            }
+        }
+        if (rc) {
+            break;
+        } else if (from[k] < 0) {
             if (present[at]) {
                 char name[300];
                 pz_array_unit_name(a, cc, name, sizeof name);
@@ -412,6 +456,7 @@ static void ctx_free(flush_ctx *c)
     pz_free(c->off);
     pz_free(c->indir);
     pz_free(c->recs);
+    pz_free(c->sboxes);
     pz_free(c->groups);
     pz_free(c->batch_end);
     pz_buf_free(&c->enc);
@@ -478,13 +523,20 @@ int pzarr_array_flush(pzarr_array *a)
     pz_err_clear(&e);
     if (finish_pending(a, &e) != 0) {
         pz_wbuf_clear(a);
+        pz_stage_abort(a);
         a->err = e;
         return e.code;
     }
     if (a->wb.npieces > 0 && !(a->s->flags & PZARR_RDWR))
         pz_err_set(&e, PZARR_ERDONLY, "store is read-only");
+    if (a->st.fail.code && e.code == 0)
+        pz_err_set(&e, a->st.fail.code, "a write before this flush failed: %.900s",
+                   a->st.fail.msg);
+    /* The commit was begun when the array was opened or last flushed, and
+     * holds what the writes since have staged. */
     flush_ctx c = {.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};
-    pz_commit_begin(a, &c.commit);
+    c.commit = a->st.c;
+    memset(&a->st.c, 0, sizeof a->st.c);
     flush_run(&c, &e);
     /* The commit's first agreement is also the barrier after which no rank
      * reads another's write buffer or directories any more. */
@@ -492,6 +544,7 @@ int pzarr_array_flush(pzarr_array *a)
         pz_resize_committed(a);
     ctx_free(&c);
     pz_wbuf_clear(a);
+    pz_stage_begin(a);
     a->err = e;
     return e.code;
 }

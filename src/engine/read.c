@@ -16,7 +16,7 @@ static int read_jobs(pzarr_array *a, int nj, const uint64_t *units, const read_j
      * faults on the next read. */
     pz_buf *bufs = a->rbufs;
     bool present[PZ_READ_BATCH];
-    int rc = pz_array_fetch_units(a, (size_t)nj, units, bufs, present, e);
+    int rc = pz_array_fetch_units(a, (size_t)nj, units, bufs, present, true, e);
     size_t is = a->m.itemsize;
     for (int i = 0; rc == 0 && i < nj; i++) {
         const read_job *j = &jobs[i];
@@ -67,7 +67,7 @@ static void add_run(void *ctx, uint64_t src_off, uint64_t dst_off, size_t len)
 static bool direct_ok(const pzarr_array *a)
 {
     return pz_array_identity(a) && !a->m.shard.on && a->s->chunk_info == MPI_INFO_NULL &&
-           !a->pending[0];
+           !a->pending[0] && a->st.n == 0;
 }
 
 /* One unit read straight into buf: its runs in the file land where they

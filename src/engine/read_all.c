@@ -146,7 +146,7 @@ static int load_chunks(ra_ctx *c, pz_err *e)
                  : 0;
     for (size_t i = 0; rc == 0 && i < c->nuniq; i += PZ_READ_BATCH) {
         size_t n = c->nuniq - i < PZ_READ_BATCH ? c->nuniq - i : PZ_READ_BATCH;
-        rc = pz_array_fetch_units(a, n, c->uniq + i, bufs, c->present + i, e);
+        rc = pz_array_fetch_units(a, n, c->uniq + i, bufs, c->present + i, false, e);
         for (size_t k = 0; rc == 0 && k < n; k++) {
             if (!c->present[i + k])
                 continue;
@@ -200,7 +200,7 @@ static void own_unit(const ra_ctx *c, const pz_chunk_iter *it, const uint64_t *c
     uint64_t u = pz_linear(c->nd, a->grid, it->cc);
     const uint64_t *hit = c->nuniq ? bsearch(&u, c->uniq, c->nuniq, sizeof *c->uniq, cmp_u64)
                                    : NULL;
-    if (!hit)
+    if (!hit || pz_stage_find(a, u))
         return;
     size_t k = (size_t)(hit - c->uniq);
     if (!c->arena || !c->present[k])
@@ -256,14 +256,16 @@ static int assemble(ra_ctx *c, const uint64_t *start, const uint64_t *count, voi
     return rc;
 }
 
-/* A unit this rank owns and no other rank asked for. */
+/* A unit this rank owns and no other rank asked for, or one it staged
+ * (which others read as stored, and this rank as staged). */
 static bool mine_alone(void *ctx, const pzarr_array *a, const uint64_t *ucc)
 {
     const ra_ctx *c = ctx;
     if (pz_owner_of(&a->om, ucc) != c->rank)
         return false;
     uint64_t u = pz_linear(c->nd, a->grid, ucc);
-    return !c->nuniq || !bsearch(&u, c->uniq, c->nuniq, sizeof *c->uniq, cmp_u64);
+    return !c->nuniq || !bsearch(&u, c->uniq, c->nuniq, sizeof *c->uniq, cmp_u64) ||
+           pz_stage_find(a, u);
 }
 
 static void ra_free(ra_ctx *c)

@@ -42,6 +42,18 @@ static bool staged_of(const char *name, const char *id, size_t *target_len, bool
     return *target_len > 0;
 }
 
+/* Whether name is staged for the next flush of an array this job holds
+ * open (stage.c): not a leftover. */
+static bool staged_now(const pzarr_store *s, const char *name)
+{
+    size_t tl;
+    bool remove;
+    for (int i = 0; i < s->narrays; i++)
+        if (s->arrays[i]->st.c.id[0] && staged_of(name, s->arrays[i]->st.c.id, &tl, &remove))
+            return true;
+    return false;
+}
+
 static int finish_one(walk *w, const char *dir, const char *name)
 {
     size_t tl;
@@ -91,6 +103,8 @@ static int visit(walk *w, const char *dir, int depth)
             if (w->id) {
                 rc = finish_one(w, dir, n);
                 touched = true;
+            } else if (staged_now(w->s, n)) {
+                /* written since the last flush of an array open here */
             } else if (unlink(p) == 0) {
                 w->done++;
             } else {

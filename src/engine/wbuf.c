@@ -1,5 +1,6 @@
-/* The write buffer: pzarr_array_write copies each write, cut at unit
- * boundaries, into segments that the flush exposes to the units' owners. */
+/* The write buffer: pzarr_array_write cuts each write at unit boundaries,
+ * stages the whole units this rank owns (stage.c) and copies the other
+ * pieces into segments that the flush exposes to the units' owners. */
 #include "engine.h"
 
 #include <string.h>
@@ -128,12 +129,30 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
     pz_chunk_iter it;
     if (!pz_chunk_iter_init(&it, nd, a->unit, start, count))
         goto out;
+    /* Pieces that are whole units of this rank are staged at once; room in
+     * the buffer for the others is reserved first, so that a write lands
+     * whole in the buffer or not at all. */
+    uint64_t nbuf = 0, bbytes = 0;
+    do {
+        if (!pz_stage_fits(a, &it)) {
+            uint64_t n;
+            pz_prod(nd, it.n, &n);
+            nbuf++;
+            bbytes += n * a->m.itemsize;
+        }
+    } while (pz_chunk_iter_next(&it));
     pz_seg *seg = NULL;
-    if (wbuf_reserve(a, pz_chunk_iter_total(&it), bytes, &seg, &e))
+    if (nbuf > 0 && wbuf_reserve(a, nbuf, bbytes, &seg, &e))
         goto out;
+    pz_chunk_iter_init(&it, nd, a->unit, start, count);
     pz_wbuf *l = &a->wb;
     uint64_t zero[PZ_MAX_NDIM] = {0};
     do {
+        if (pz_stage_fits(a, &it)) {
+            if (pz_stage_unit(a, &it, l->seq, buf, count, &e))
+                break;
+            continue;
+        }
         pz_piece *p = &l->pieces[l->npieces++];
         uint64_t n;
         pz_prod(nd, it.n, &n);
@@ -152,8 +171,8 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
         l->ncoords += 2 * (size_t)nd;
         pz_copy_box(nd, a->m.itemsize, it.n, buf, count, it.bstart, dst, it.n, zero);
         seg->size += p->nbytes;
+        l->bytes += p->nbytes;
     } while (pz_chunk_iter_next(&it));
-    l->bytes += bytes;
     l->seq++;
 out:
     a->err = e;
@@ -167,6 +186,9 @@ void pz_wbuf_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *coun
     int nd = a->m.ndim;
     for (size_t i = 0; i < l->npieces; i++) {
         const pz_piece *p = &l->pieces[i];
+        const pz_stage_ent *st = pz_stage_find(a, p->chunk);
+        if (st && st->seq > p->seq)
+            continue; /* replaced by a later write of the whole unit */
         const uint64_t *cstart = l->coords + p->box, *n = cstart + nd;
         uint64_t cc[PZ_MAX_NDIM], lo[PZ_MAX_NDIM], cnt[PZ_MAX_NDIM];
         uint64_t src0[PZ_MAX_NDIM], dst0[PZ_MAX_NDIM];
