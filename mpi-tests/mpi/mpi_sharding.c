@@ -440,7 +440,22 @@ static const char *verify_shards(const char *dir, const char *arr, const spec *s
                     uint64_t sum = index_bytes(&l);
                     for (uint64_t q = 0; q < l.n; q++)
                         sum += e[2 * q] == EMPTY ? 0 : e[2 * q + 1];
-                    if (sum != size)
+                    /* Uncompressed inner chunks have one size: pzarr gives each its
+                     * slot (inner chunk q at q x size after a leading index), so that
+                     * writers need no layout; empty slots are gaps (allowed). Every
+                     * other pipeline: no byte beyond the inner chunks and the index. */
+                    uint64_t cb = in[0] * in[1] * sizeof(int32_t);
+                    uint64_t base = l.at_start ? index_bytes(&l) : 0;
+                    if (kind == K_RAW) {
+                        for (uint64_t q = 0; q < l.n && !msg[0]; q++)
+                            if (e[2 * q] != EMPTY && e[2 * q] != base + q * cb)
+                                snprintf(msg, sizeof msg, "%s: inner chunk %llu at %llu, not "
+                                         "in its slot", p, (unsigned long long)q,
+                                         (unsigned long long)e[2 * q]);
+                        if (!msg[0] && size > index_bytes(&l) + l.n * cb)
+                            snprintf(msg, sizeof msg, "%s: %zu bytes, more than the index "
+                                     "and every slot", p, size);
+                    } else if (sum != size)
                         snprintf(msg, sizeof msg, "%s: %zu bytes, index and inner chunks "
                                  "hold %llu", p, size, (unsigned long long)sum);
                 }

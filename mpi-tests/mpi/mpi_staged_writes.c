@@ -12,7 +12,9 @@
  *    write wins where it lands, a later partial write of the same rank
  *    lands on its staged chunk, a staged chunk later written all fill is
  *    removed, and the other way round (each counted as a rewrite);
- *  - compressed and edge chunks (padded with the fill value) are staged too;
+ *  - compressed and edge chunks (padded with the fill value) are staged too,
+ *    and inner chunks of uncompressed shards (into their slots of the staged
+ *    shard file);
  *  - read_all: the writer sees its staged chunks, the others storage.
  */
 #define _DEFAULT_SOURCE
@@ -76,12 +78,23 @@ static void rows_of(int r, uint64_t *lo, uint64_t *n)
 
 static void my_rows(uint64_t *lo, uint64_t *n) { rows_of(T_rank, lo, n); }
 
+/* Shards of 8 x 16: two inner chunks of 8 x 8 each (the second an edge). */
+static const char SHARDED[] =
+    "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[40,12],\"data_type\":\"float64\","
+    "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[8,16]}},"
+    "\"chunk_key_encoding\":{\"name\":\"default\"},\"fill_value\":0,\"codecs\":[{\"name\":"
+    "\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[8,8],\"codecs\":[{\"name\":"
+    "\"bytes\",\"configuration\":{\"endian\":\"little\"}}],\"index_codecs\":[{\"name\":"
+    "\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"crc32c\"}],"
+    "\"index_location\":\"end\"}}]}";
+
 static pzarr_array *make(pzarr_store *s, const char *name, const char *codecs)
 {
     uint64_t shape[2] = {R, C}, chunks[2] = {8, 8};
     pzarr_array *a = NULL;
-    T_OK(pzarr_array_create(s, name, t_meta3("float64", 2, shape, chunks, "0", codecs), &a),
-         pzarr_errmsg(s));
+    const char *doc = codecs == SHARDED ? SHARDED
+                                        : t_meta3("float64", 2, shape, chunks, "0", codecs);
+    T_OK(pzarr_array_create(s, name, doc, &a), pzarr_errmsg(s));
     /* Chunk rows to ranks as my_rows splits them. */
     int dims[2] = {T_size, 1};
     T_OK(pzarr_array_set_owner(a, PZARR_OWNER_BLOCK, dims), pzarr_array_errmsg(a));
@@ -158,7 +171,8 @@ static void run_visibility(const char *codecs, const char *name)
     int temps = T_rank == 0 ? count_temps(adir) : 0;
     MPI_Bcast(&temps, 1, MPI_INT, 0, MPI_COMM_WORLD);
     uint64_t nchunks = (R / 8) * 2;
-    T_ASSERT_ALL(temps == (int)nchunks);
+    /* one staged file per chunk, or per shard (two inner chunks each) */
+    T_ASSERT_ALL(temps == (int)(codecs == SHARDED ? nchunks / 2 : nchunks));
     T_ASSERT_ALL(expect(a, gen_mine2, false));
     T_ASSERT_ALL(expect(a, gen_mine2, true));
     T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
@@ -188,6 +202,12 @@ static void test_staged_visibility_zstd(void **st)
     (void)st;
     run_visibility(",{\"name\":\"zstd\",\"configuration\":{\"level\":1,\"checksum\":false}}",
                    "viszstd");
+}
+
+static void test_staged_visibility_sharded(void **st)
+{
+    (void)st;
+    run_visibility(SHARDED, "visshard");
 }
 
 static void test_staged_write_limit(void **st)
@@ -224,13 +244,12 @@ static void test_staged_write_limit(void **st)
  * its last chunk row all fill, then data again; then its edge chunks
  * (columns 8..11) all fill; then one element of its first chunk. Rank r+1
  * writes 8 columns of r's last row. */
-static void test_staged_merges(void **st)
+static void run_merges(const char *codecs, const char *name)
 {
-    (void)st;
     pzarr_store *s = NULL;
-    const char *dir = t_dir("merge");
+    const char *dir = t_dir(name);
     T_OK(pzarr_open(MPI_COMM_WORLD, dir, PZARR_CREATE, &s), pzarr_errmsg(s));
-    pzarr_array *a = make(s, "a", NULL);
+    pzarr_array *a = make(s, "a", codecs);
     uint64_t lo, n;
     my_rows(&lo, &n);
     /* A stored generation 1 everywhere, so that a removal shows. */
@@ -310,7 +329,7 @@ static void test_staged_merges(void **st)
     T_ASSERT_ALL(T_rank != 0 || count_temps(adir) == 0);
     /* The all-fill edge chunks are gone from storage. */
     int gone = 1;
-    if (T_rank == 0)
+    if (T_rank == 0 && codecs != SHARDED)
         for (uint64_t cr = 0; cr < R / 8; cr++) {
             char p[4400];
             struct stat sb;
@@ -322,6 +341,18 @@ static void test_staged_merges(void **st)
     T_OK(pzarr_close(s), NULL);
 }
 
+static void test_staged_merges(void **st)
+{
+    (void)st;
+    run_merges(NULL, "merge");
+}
+
+static void test_staged_merges_sharded(void **st)
+{
+    (void)st;
+    run_merges(SHARDED, "mergeshard");
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +360,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_staged_visibility_zstd),
         cmocka_unit_test(test_staged_write_limit),
         cmocka_unit_test(test_staged_merges),
+        cmocka_unit_test(test_staged_visibility_sharded),
+        cmocka_unit_test(test_staged_merges_sharded),
     };
     return T_RUN(tests);
 }

@@ -56,7 +56,7 @@ int pz_commit_add(pz_commit *c, const char *target, bool remove, pz_err *e)
     char *t = pz_strdup(target);
     if (!t)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory staging a flush");
-    c->v[c->n++] = (pz_staged){t, remove, false};
+    c->v[c->n++] = (pz_staged){t, remove, false, false};
     return 0;
 }
 
@@ -73,6 +73,13 @@ static int write_staged(pzarr_array *a, const char *tmp, const void *data, size_
             rc = pz_io_write_file(tmp, data, n, a->s->chunk_info, durable, e);
     }
     return rc;
+}
+
+int pz_commit_add_undo(pz_commit *c, const char *target, pz_err *e)
+{
+    PZ_TRY(pz_commit_add(c, target, false, e));
+    c->v[c->n - 1].undo = true;
+    return 0;
 }
 
 int pz_commit_stage_file(pzarr_array *a, pz_commit *c, const char *target, const void *data,
@@ -167,7 +174,7 @@ static int sync_dirs(pz_commit *c, pz_err *e)
     int rc = 0;
     size_t nd = 0;
     for (size_t i = 0; rc == 0 && i < c->n; i++)
-        if (!c->v[i].dead && !(dirs[nd++] = pz_io_dirname(c->v[i].target)))
+        if (!c->v[i].dead && !c->v[i].undo && !(dirs[nd++] = pz_io_dirname(c->v[i].target)))
             rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
     if (rc == 0 && nd > 1)
         qsort(dirs, nd, sizeof *dirs, cmp_str);
@@ -187,7 +194,7 @@ static int publish(pzarr_array *a, pz_commit *c, pz_err *e)
     int rc = 0;
     size_t done = 0;
     for (size_t i = 0; rc == 0 && i < c->n; i++) {
-        if (c->v[i].dead)
+        if (c->v[i].dead || c->v[i].undo)
             continue;
         char *tmp = pz_commit_name(c->v[i].target, c->id, c->v[i].remove);
         if (!tmp)
@@ -259,7 +266,7 @@ int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e)
     pzarr_store *s = a->s;
     bool any = false, mine = c->ndocs > 0;
     for (size_t i = 0; i < c->n && !mine; i++)
-        mine = !c->v[i].dead;
+        mine = !c->v[i].dead && !c->v[i].undo;
     /* Step 2: all staged, or nothing happens. */
     if (pz_agree_flag(s->comm, e, mine, &any) != 0) {
         abort_staged(c);

@@ -90,6 +90,7 @@ typedef struct pz_staged {
     char *target;
     bool remove; /* a marker: the flush removes target */
     bool dead;   /* replaced by a later entry: neither published nor undone */
+    bool undo;   /* written into, published by another rank: only undone */
 } pz_staged;
 
 /* What this rank staged for one flush (commit.c). */
@@ -101,6 +102,10 @@ typedef struct pz_commit {
     char *doc_name[PZ_COMMIT_DOCS], *doc_text[PZ_COMMIT_DOCS];
     int ndocs;
 } pz_commit;
+
+/* Entries of pz_stage with this bit in `unit` mark a shard this rank wrote
+ * into (no unit). */
+#define PZ_STAGE_SHARD (UINT64_C(1) << 63)
 
 /* A unit staged at write time (stage.c). */
 typedef struct pz_stage_ent {
@@ -122,6 +127,10 @@ typedef struct pz_stage {
     unsigned char *chunk; /* a unit gathered from the caller (reused) */
     pz_buf enc;           /* its encoded bytes (reused) */
     pz_err fail;          /* a failed staging: the next flush fails with it */
+    /* Sharded arrays: the staged shard written last, kept open. */
+    pz_file sf;
+    char *sf_path;
+    uint64_t sf_shard;
 } pz_stage;
 
 struct pzarr_array {
@@ -215,6 +224,14 @@ bool pz_array_identity(const pzarr_array *a);
 /* Whether a unit equals the fill value everywhere (any NaN matches a NaN
  * fill; a null fill never matches). */
 bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk);
+/* Sharded arrays. Whether shards of the array have a fixed layout: every inner chunk
+ * encodes to chunk_bytes, so inner chunk k sits at a known offset (its
+ * slot) and writers need no layout from the leader. */
+bool pz_shard_fixed(const pzarr_array *a);
+/* The offset of inner chunk `inner`'s slot in a fixed-layout shard. */
+uint64_t pz_shard_slot(const pzarr_array *a, uint64_t inner);
+/* The shard (linear) and inner index of a unit. */
+void pz_shard_place(const pzarr_array *a, uint64_t unit, uint64_t *shard, uint64_t *inner);
 /* Makes sure the directory holding a chunk file exists (cached). */
 int pz_array_chunk_parent(pzarr_array *a, const char *path, pz_err *e);
 
@@ -236,6 +253,9 @@ void pz_commit_drop(pz_commit *c, size_t slot);
 int pz_commit_stage_remove(pzarr_array *a, pz_commit *c, const char *target, pz_err *e);
 /* Records a staged file written by other means (a shard leader's). */
 int pz_commit_add(pz_commit *c, const char *target, bool remove, pz_err *e);
+/* Records a staged file this rank wrote into and another rank publishes:
+ * removed if the flush fails, else left to the publisher. */
+int pz_commit_add_undo(pz_commit *c, const char *target, pz_err *e);
 int pz_commit_set_documents(pz_commit *c, const char *const *names, const char *const *texts,
                             int n, pz_err *e);
 /* Collective: agree, record, publish, agree (see commit.c). */
@@ -251,6 +271,13 @@ void pz_test_crash_point(const pzarr_store *s, const char *where);
 void pz_stage_begin(pzarr_array *a);
 /* Removes every staged file, then begins anew. */
 void pz_stage_abort(pzarr_array *a);
+/* At the flush: closes the staged shard kept open (a failure is kept for
+ * the flush, like a failed staging). */
+int pz_stage_close(pzarr_array *a, pz_err *e);
+/* A staged inner chunk's bytes, from its slot in the staged shard of
+ * flush `id`. */
+int pz_stage_read_inner(pzarr_array *a, const char *id, const pz_stage_ent *s, pz_buf *out,
+                        pz_err *e);
 void pz_stage_free(pzarr_array *a);
 /* Whether the piece at it is staged: a whole unit (its part inside the
  * array) that this rank owns, of an unsharded array. */
@@ -335,6 +362,7 @@ typedef struct pz_unit_out {
     uint64_t unit;   /* linear unit index */
     uint64_t nbytes; /* PZ_SHARD_EMPTY: the inner chunk is all fill (empty) */
     uint64_t off;    /* in data */
+    bool in_place;   /* staged at write time: already in its slot */
 } pz_unit_out;
 
 typedef struct pz_shard_out {

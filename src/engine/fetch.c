@@ -83,18 +83,6 @@ static int cmp_ref(const void *x, const void *y)
     return a->inner < b->inner ? -1 : a->inner > b->inner;
 }
 
-static void unit_place(const pzarr_array *a, uint64_t unit, uint64_t *shard, uint64_t *inner)
-{
-    uint64_t ucc[PZ_MAX_NDIM], scc[PZ_MAX_NDIM], icc[PZ_MAX_NDIM];
-    pz_unlinear(a->m.ndim, a->grid, unit, ucc);
-    for (int d = 0; d < a->m.ndim; d++) {
-        scc[d] = ucc[d] / a->per[d];
-        icc[d] = ucc[d] % a->per[d];
-    }
-    *shard = pz_linear(a->m.ndim, a->sgrid, scc);
-    *inner = pz_linear(a->m.ndim, a->per, icc);
-}
-
 /* Reads the inner chunks refs[0..n) of one shard. */
 static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint64_t *entries,
                             pz_buf *bufs, bool *present, pz_err *e)
@@ -190,10 +178,18 @@ int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf
     unit_ref *refs = pz_malloc((n ? n : 1) * sizeof *refs);
     uint64_t *entries = pz_malloc((size_t)(2 * a->m.shard.ninner) * sizeof *entries);
     int rc = (!refs || !entries) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;
+    size_t nr = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        unit_place(a, units[i], &refs[i].shard, &refs[i].inner);
-        refs[i].pos = i;
+        const pz_stage_ent *st = own ? pz_stage_find(a, units[i]) : NULL;
+        if (st) { /* staged here: its slot in the staged shard */
+            if (!st->marker && (rc = pz_stage_read_inner(a, a->st.c.id, st, &bufs[i], e)) == 0)
+                present[i] = true;
+            continue;
+        }
+        pz_shard_place(a, units[i], &refs[nr].shard, &refs[nr].inner);
+        refs[nr++].pos = i;
     }
+    n = nr;
     if (rc == 0 && n > 1)
         qsort(refs, n, sizeof *refs, cmp_ref);
     for (size_t i = 0; rc == 0 && i < n;) {

@@ -136,7 +136,10 @@ static int gather_recs(flush_ctx *c, pz_err *e)
     uint64_t *cut = NULL;
     size_t ncut = 0;
     PZ_TRY(pz_resize_cut_units(a, &cut, &ncut, e));
-    size_t nstaged = a->st.n, total = nlocal + nremote + ncut + nstaged;
+    size_t nstaged = 0;
+    for (size_t i = 0; i < a->st.n; i++)
+        nstaged += !(a->st.v[i].unit & PZ_STAGE_SHARD);
+    size_t total = nlocal + nremote + ncut + nstaged;
     c->recs = pz_malloc(total * sizeof *c->recs);
     c->sboxes = pz_malloc((nstaged ? nstaged : 1) * 2 * PZ_MAX_NDIM * sizeof *c->sboxes);
     if ((!c->recs && total) || !c->sboxes) {
@@ -147,10 +150,12 @@ static int gather_recs(flush_ctx *c, pz_err *e)
         c->recs[c->nrecs++] = (in_rec){.chunk = cut[i], .seq = UINT64_MAX, .src = c->rank,
                                        .cut = true};
     pz_free(cut);
-    for (size_t i = 0; i < nstaged; i++) {
+    for (size_t i = 0, k = 0; i < a->st.n; i++) {
         /* A staged unit is one piece covering the unit's part in the array. */
         const pz_stage_ent *st = &a->st.v[i];
-        uint64_t *box = c->sboxes + i * 2 * PZ_MAX_NDIM, cc[PZ_MAX_NDIM];
+        if (st->unit & PZ_STAGE_SHARD)
+            continue;
+        uint64_t *box = c->sboxes + k++ * 2 * PZ_MAX_NDIM, cc[PZ_MAX_NDIM];
         pz_unlinear(c->nd, a->grid, st->unit, cc);
         memset(box, 0, (size_t)c->nd * sizeof *box);
         pz_array_chunk_extent(a, cc, box + c->nd);
@@ -327,6 +332,7 @@ static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
     u->unit = unit;
     u->off = so->data.size;
     u->nbytes = UINT64_MAX;
+    u->in_place = false;
     if (!pz_array_unit_is_fill(a, chunk)) {
         char name[300];
         pz_err inner;
@@ -344,6 +350,25 @@ static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
         a->s->stats.bytes_written += c->enc.size;
     }
     so->n++;
+    return 0;
+}
+
+/* A unit staged at write time into its slot of a fixed-layout shard: the
+ * shard's leader learns of it with the others. */
+static int shard_in_place(flush_ctx *c, const pz_stage_ent *st, pz_err *e)
+{
+    pz_shard_out *so = &c->so;
+    if (so->n == so->cap) {
+        size_t cap = so->cap ? so->cap * 2 : 64;
+        pz_unit_out *u = pz_realloc(so->u, cap * sizeof *u);
+        if (!u)
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+        so->u = u;
+        so->cap = cap;
+    }
+    so->u[so->n++] = (pz_unit_out){.unit = st->unit,
+                                   .nbytes = st->marker ? PZ_SHARD_EMPTY : st->nbytes,
+                                   .in_place = true};
     return 0;
 }
 
@@ -383,7 +408,10 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
             if (c->recs[i].staged)
                 si = (long)i;
         if (si >= 0 && from[k] == si && (size_t)si == i1 - 1) {
-            pz_stage_count(a, c->recs[si].staged); /* published as staged */
+            /* published as staged */
+            pz_stage_count(a, c->recs[si].staged);
+            if (a->m.shard.on)
+                rc = shard_in_place(c, c->recs[si].staged, e);
             continue;
         }
         if (si >= 0) {
@@ -529,6 +557,9 @@ int pzarr_array_flush(pzarr_array *a)
     }
     if (a->wb.npieces > 0 && !(a->s->flags & PZARR_RDWR))
         pz_err_set(&e, PZARR_ERDONLY, "store is read-only");
+    pz_err ce;
+    pz_err_clear(&ce);
+    pz_stage_close(a, &ce);
     if (a->st.fail.code && e.code == 0)
         pz_err_set(&e, a->st.fail.code, "a write before this flush failed: %.900s",
                    a->st.fail.msg);

@@ -236,6 +236,9 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     pz_file oldf = {.fh = MPI_FILE_NULL}, f = {.fh = MPI_FILE_NULL};
     uint64_t oldsize = 0;
     int rc = pz_shard_open_index(a, ls->path, key, &oldf, old, &oldsize, e);
+    /* A fixed layout puts every inner chunk in its slot (some were written
+     * there at write time); otherwise writers follow one another. */
+    bool fixed = pz_shard_fixed(a);
     uint64_t cur = sh->index_at_start ? ib : 0;
     for (size_t i = i0; rc == 0 && i < i1; i++) {
         in_ent *t = &c->in[i];
@@ -243,8 +246,11 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
         t->offset = PZ_SHARD_EMPTY;
         if (t->nbytes == PZ_SHARD_EMPTY)
             continue;
-        t->offset = cur;
-        idx[2 * t->inner] = cur;
+        if (fixed && t->nbytes != a->chunk_bytes)
+            rc = pz_err_set(e, PZARR_EMPI, "shard %s: an inner chunk of %llu bytes in a "
+                            "fixed layout", key, (unsigned long long)t->nbytes);
+        t->offset = fixed ? pz_shard_slot(a, t->inner) : cur;
+        idx[2 * t->inner] = t->offset;
         idx[2 * t->inner + 1] = t->nbytes;
         cur += t->nbytes;
     }
@@ -253,8 +259,10 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     bool any = false;
     for (uint64_t k = 0; k < ninner; k++)
         any |= idx[2 * k] != PZ_SHARD_EMPTY || (!touched[k] && old[2 * k] != PZ_SHARD_EMPTY);
-    if (rc == 0 && !any)
+    if (rc == 0 && !any) {
+        unlink(ls->tmp); /* what writers staged there is all gone */
         rc = pz_commit_stage_remove(a, c->commit, ls->path, e);
+    }
     if (rc == 0 && any)
         rc = pz_array_chunk_parent(a, ls->tmp, e);
     if (rc == 0 && any) {
@@ -268,11 +276,20 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     for (uint64_t k = 0; rc == 0 && any && k < ninner; k++) {
         if (touched[k] || old[2 * k] == PZ_SHARD_EMPTY)
             continue;
-        rc = copy_range(&oldf, old[2 * k], &f, cur, old[2 * k + 1], e);
-        idx[2 * k] = cur;
+        if (fixed && old[2 * k + 1] != a->chunk_bytes) {
+            rc = pz_err_set(e, PZARR_ECORRUPT, "shard %s: inner chunk %llu holds %llu bytes, "
+                            "not %zu", key, (unsigned long long)k,
+                            (unsigned long long)old[2 * k + 1], a->chunk_bytes);
+            break;
+        }
+        uint64_t at = fixed ? pz_shard_slot(a, k) : cur;
+        rc = copy_range(&oldf, old[2 * k], &f, at, old[2 * k + 1], e);
+        idx[2 * k] = at;
         idx[2 * k + 1] = old[2 * k + 1];
         cur += old[2 * k + 1];
     }
+    if (fixed)
+        cur = pz_shard_slot(a, ninner);
     if (rc == 0 && any) {
         pz_shard_index_encode(sh, idx, raw);
         rc = f.be->write_at(&f, sh->index_at_start ? 0 : cur, raw, (size_t)ib, e);
@@ -348,25 +365,32 @@ static int write_mine(sw_ctx *c, const pz_shard_out *so, pz_err *e)
     if (!spans)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory writing shards");
     int rc = 0;
+    bool fixed = pz_shard_fixed(c->a);
     for (size_t i = 0; rc == 0 && i < c->nout;) {
         size_t j = i, n = 0;
         uint64_t base = PZ_SHARD_EMPTY, expect = 0;
-        for (; j < c->nout && c->out[SE * j] == c->out[SE * i]; j++) {
+        for (; rc == 0 && j < c->nout && c->out[SE * j] == c->out[SE * i]; j++) {
             const pz_unit_out *u = &so->u[c->order[j]];
             uint64_t off = c->out[SE * j + 3];
-            if (u->nbytes == PZ_SHARD_EMPTY)
+            if (u->nbytes == PZ_SHARD_EMPTY || u->in_place)
                 continue;
-            if (base == PZ_SHARD_EMPTY)
-                base = expect = off;
-            if (off != expect) {
+            if (n > 0 && off != expect && fixed) {
+                /* slots with gaps between them: one write per run */
+                rc = write_spans(c, c->out[SE * i], base, spans, n, e);
+                n = 0;
+            } else if (n > 0 && off != expect) {
                 rc = pz_err_set(e, PZARR_EMPI, "shard layout reply is not contiguous");
                 break;
             }
+            if (n == 0)
+                base = expect = off;
             expect += u->nbytes;
             spans[n++] = (pz_span){so->data.data + u->off, (size_t)u->nbytes};
         }
         if (rc == 0 && n > 0)
             rc = write_spans(c, c->out[SE * i], base, spans, n, e);
+        while (j < c->nout && c->out[SE * j] == c->out[SE * i])
+            j++;
         i = j;
     }
     pz_free(spans);

@@ -15,9 +15,36 @@
 #include <string.h>
 #include <unistd.h>
 
+static int stage_inner(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq,
+                       const unsigned char *data, bool fill, pz_err *e);
+
+/* Closes the staged shard kept open (synced first when durable). */
+static int close_shard(pzarr_array *a, pz_err *e)
+{
+    pz_stage *st = &a->st;
+    if (!st->sf_path)
+        return 0;
+    int rc = 0;
+    if (a->s->flags & PZARR_DURABLE)
+        rc = st->sf.be->sync(&st->sf, e);
+    int crc = st->sf.be->close(&st->sf, rc ? NULL : e);
+    pz_free(st->sf_path);
+    st->sf_path = NULL;
+    return rc ? rc : crc;
+}
+
+int pz_stage_close(pzarr_array *a, pz_err *e)
+{
+    int rc = close_shard(a, e);
+    if (rc && !a->st.fail.code)
+        a->st.fail = *e;
+    return rc;
+}
+
 void pz_stage_begin(pzarr_array *a)
 {
     pz_stage *st = &a->st;
+    close_shard(a, NULL);
     pz_commit_free(&st->c);
     pz_commit_begin(a, &st->c);
     st->n = 0;
@@ -29,6 +56,7 @@ void pz_stage_begin(pzarr_array *a)
 void pz_stage_abort(pzarr_array *a)
 {
     pz_commit *c = &a->st.c;
+    close_shard(a, NULL);
     for (size_t i = 0; i < c->n; i++)
         if (!c->v[i].dead)
             pz_commit_drop(c, i);
@@ -38,6 +66,7 @@ void pz_stage_abort(pzarr_array *a)
 void pz_stage_free(pzarr_array *a)
 {
     pz_stage *st = &a->st;
+    close_shard(a, NULL);
     pz_commit_free(&st->c);
     pz_free(st->v);
     pz_free(st->slots);
@@ -105,7 +134,8 @@ static pz_stage_ent *ent_for(pz_stage *st, uint64_t unit, bool *fresh)
 
 bool pz_stage_fits(const pzarr_array *a, const pz_chunk_iter *it)
 {
-    if (a->m.shard.on || a->st.fail.code || pz_owner_of(&a->om, it->cc) != a->s->rank)
+    if ((a->m.shard.on && !pz_shard_fixed(a)) || a->st.fail.code ||
+        pz_owner_of(&a->om, it->cc) != a->s->rank)
         return false;
     uint64_t ext[PZ_MAX_NDIM];
     pz_array_chunk_extent(a, it->cc, ext);
@@ -143,6 +173,72 @@ static int stage_failed(pzarr_array *a, pz_err *e)
     return e->code;
 }
 
+/* The staged file of shard `shard`, open for writing: the one kept open,
+ * or opened (created, with its directory) and recorded for undoing. */
+static int open_shard(pzarr_array *a, uint64_t shard, pz_err *e)
+{
+    pz_stage *st = &a->st;
+    if (st->sf_path && st->sf_shard == shard)
+        return 0;
+    PZ_TRY(close_shard(a, e));
+    uint64_t scc[PZ_MAX_NDIM];
+    char key[PZ_KEY_MAX], *path = NULL;
+    pz_unlinear(a->m.ndim, a->sgrid, shard, scc);
+    PZ_TRY(pz_array_chunk_path(a, scc, key, sizeof key, &path, e));
+    char *tmp = pz_commit_name(path, st->c.id, false);
+    bool fresh = false;
+    pz_stage_ent *mark = tmp ? ent_for(st, PZ_STAGE_SHARD | shard, &fresh) : NULL;
+    int rc = mark ? 0 : pz_err_set(e, PZARR_ENOMEM, "out of memory staging a write");
+    if (rc == 0 && fresh)
+        rc = pz_commit_add_undo(&st->c, path, e);
+    const pz_backend *be = pz_backend_for(a->s->chunk_info);
+    int mode = PZ_FILE_WRITE | PZ_FILE_CREATE;
+    if (rc == 0 && (rc = be->open(&st->sf, tmp, mode, a->s->chunk_info, e)) == PZARR_ENOENT) {
+        pz_err_clear(e);
+        rc = pz_array_chunk_parent(a, tmp, e);
+        if (rc == 0)
+            rc = be->open(&st->sf, tmp, mode, a->s->chunk_info, e);
+    }
+    pz_free(path);
+    if (rc) {
+        pz_free(tmp);
+        return rc;
+    }
+    st->sf_path = tmp;
+    st->sf.path = tmp;
+    st->sf_shard = shard;
+    return 0;
+}
+
+/* A whole inner chunk of a fixed-layout shard: written into its slot of
+ * the staged shard file (an all-fill one is left out of the index). */
+static int stage_inner(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq,
+                       const unsigned char *data, bool fill, pz_err *e)
+{
+    pz_stage *st = &a->st;
+    uint64_t unit = pz_linear(a->m.ndim, a->grid, it->cc), shard, inner;
+    pz_shard_place(a, unit, &shard, &inner);
+    bool fresh;
+    pz_stage_ent *s = ent_for(st, unit, &fresh);
+    if (!s) {
+        pz_err_set(e, PZARR_ENOMEM, "out of memory staging a write");
+        return stage_failed(a, e);
+    }
+    int rc = 0;
+    if (!fill && (rc = open_shard(a, shard, e)) == 0)
+        rc = st->sf.be->write_at(&st->sf, pz_shard_slot(a, inner), data, a->chunk_bytes, e);
+    s = (pz_stage_ent *)pz_stage_find(a, unit); /* open_shard may have moved it */
+    s->seq = seq;
+    s->marker = fill;
+    s->nbytes = fill ? 0 : a->chunk_bytes;
+    s->slot = SIZE_MAX;
+    if (rc)
+        return stage_failed(a, e);
+    if (!fresh)
+        a->s->stats.chunk_rewrites++;
+    return 0;
+}
+
 int pz_stage_unit(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq, const void *buf,
                   const uint64_t *count, pz_err *e)
 {
@@ -167,6 +263,8 @@ int pz_stage_unit(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq, const v
         data = st->chunk;
     }
     bool fill = pz_array_unit_is_fill(a, data);
+    if (a->m.shard.on)
+        return stage_inner(a, it, seq, data, fill, e);
     const void *bytes = data;
     size_t nbytes = a->chunk_bytes;
     if (!fill && !pz_array_identity(a)) {
@@ -228,6 +326,35 @@ int pz_stage_resolve(const pzarr_array *a, uint64_t unit, char **path, pz_err *e
     return 0;
 }
 
+int pz_stage_read_inner(pzarr_array *a, const char *id, const pz_stage_ent *s, pz_buf *out,
+                        pz_err *e)
+{
+    uint64_t shard, inner, scc[PZ_MAX_NDIM];
+    char key[PZ_KEY_MAX], *path = NULL;
+    pz_shard_place(a, s->unit, &shard, &inner);
+    pz_unlinear(a->m.ndim, a->sgrid, shard, scc);
+    PZ_TRY(pz_array_chunk_path(a, scc, key, sizeof key, &path, e));
+    char *tmp = pz_commit_name(path, id, false);
+    pz_free(path);
+    if (!tmp || pz_buf_reserve(out, a->chunk_bytes) != 0) {
+        pz_free(tmp);
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    }
+    const pz_backend *be = pz_backend_for(a->s->chunk_info);
+    pz_file f;
+    size_t got = 0;
+    int rc = be->open(&f, tmp, PZ_FILE_READ, a->s->chunk_info, e);
+    if (rc == 0) {
+        rc = be->read_at(&f, pz_shard_slot(a, inner), out->data, a->chunk_bytes, &got, e);
+        be->close(&f, NULL);
+    }
+    if (rc == 0 && got != a->chunk_bytes)
+        rc = pz_err_set(e, PZARR_ECORRUPT, "%s: short read of a staged inner chunk", tmp);
+    out->size = got;
+    pz_free(tmp);
+    return rc;
+}
+
 int pz_stage_load(pzarr_array *a, const pz_commit *c, const pz_stage_ent *s,
                   unsigned char *chunk, pz_err *e)
 {
@@ -236,8 +363,15 @@ int pz_stage_load(pzarr_array *a, const pz_commit *c, const pz_stage_ent *s,
                     (uint64_t[PZ_MAX_NDIM]){0}, a->m.fill);
         return 0;
     }
-    char *tmp = pz_commit_name(c->v[s->slot].target, c->id, false);
     pz_buf b = {0};
+    if (a->m.shard.on) {
+        int rc = pz_stage_read_inner(a, c->id, s, &b, e);
+        if (rc == 0)
+            rc = pz_array_decode(a, "(staged inner chunk)", &b, chunk, e);
+        pz_buf_free(&b);
+        return rc;
+    }
+    char *tmp = pz_commit_name(c->v[s->slot].target, c->id, false);
     int rc = tmp ? pz_io_read_file(tmp, &b, e) : pz_err_set(e, PZARR_ENOMEM, "out of memory");
     if (rc == 0)
         rc = pz_array_decode(a, tmp, &b, chunk, e);

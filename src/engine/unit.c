@@ -153,3 +153,26 @@ bool pz_array_unit_is_fill(const pzarr_array *a, const unsigned char *chunk)
     }
     return true;
 }
+
+bool pz_shard_fixed(const pzarr_array *a)
+{
+    return a->m.shard.on && pz_array_identity(a);
+}
+
+uint64_t pz_shard_slot(const pzarr_array *a, uint64_t inner)
+{
+    const pz_shard_spec *sh = &a->m.shard;
+    return (sh->index_at_start ? pz_shard_index_bytes(sh) : 0) + inner * a->chunk_bytes;
+}
+
+void pz_shard_place(const pzarr_array *a, uint64_t unit, uint64_t *shard, uint64_t *inner)
+{
+    uint64_t ucc[PZ_MAX_NDIM], scc[PZ_MAX_NDIM], icc[PZ_MAX_NDIM];
+    pz_unlinear(a->m.ndim, a->grid, unit, ucc);
+    for (int d = 0; d < a->m.ndim; d++) {
+        scc[d] = ucc[d] / a->per[d];
+        icc[d] = ucc[d] % a->per[d];
+    }
+    *shard = pz_linear(a->m.ndim, a->sgrid, scc);
+    *inner = pz_linear(a->m.ndim, a->per, icc);
+}
