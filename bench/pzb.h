@@ -40,10 +40,12 @@ typedef struct pzb_codec_result {
     double bytes_in;  /* decoded chunk bytes compressed */
     double bytes_out; /* encoded bytes */
     double chunks;
+    double dec_seconds; /* best total decompression time on one core */
 } pzb_codec_result;
 
 /* Rank 0 compresses the array's chunks (up to 128 MiB of them) with the
- * codec alone, one core, `reps` times; every rank gets the result.
+ * codec alone, one core, `reps` times, and decompresses them again; every
+ * rank gets the result.
  * Collective. */
 void pzb_codec_baseline(const bench_ctx *c, const bench_geom *g, pzb_codec_result *out);
 

@@ -100,6 +100,47 @@ static void make_chunk(const bench_ctx *c, const bench_geom *g, uint64_t lin, do
     }
 }
 
+/* Decodes one chunk back into out (n bytes); 0 on success. */
+static int dec_one(const bench_codec *k, ZSTD_DCtx *z, struct libdeflate_decompressor *d,
+                   const void *in, size_t len, void *out, size_t n)
+{
+    if (k->kind == CODEC_ZSTD) {
+        size_t r = ZSTD_decompressDCtx(z, out, n, in, len);
+        return ZSTD_isError(r) || r != n ? -1 : 0;
+    }
+    if (k->kind == CODEC_GZIP) {
+        size_t got = 0;
+        return libdeflate_gzip_decompress(d, in, len, out, n, &got) == LIBDEFLATE_SUCCESS &&
+                       got == n
+                   ? 0
+                   : -1;
+    }
+    return blosc_decompress_ctx(in, out, n, 1) == (int)n ? 0 : -1;
+}
+
+/* Decompression of the chunks compressed in `packed` (sizes in `lens`). */
+static int decode_run(const bench_ctx *c, const unsigned char *packed, const size_t *lens,
+                      size_t stride, uint64_t n, size_t cbytes, pzb_codec_result *out)
+{
+    ZSTD_DCtx *z = ZSTD_createDCtx();
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    unsigned char *dst = malloc(cbytes);
+    int rc = z && d && dst ? 0 : -1;
+    out->dec_seconds = 1e300;
+    for (int rep = 0; rc == 0 && rep < c->o.reps; rep++) {
+        double t0 = MPI_Wtime();
+        for (uint64_t i = 0; rc == 0 && i < n; i++)
+            rc = dec_one(&c->o.codec, z, d, packed + i * stride, lens[i], dst, cbytes);
+        double t = MPI_Wtime() - t0;
+        out->dec_seconds = t < out->dec_seconds ? t : out->dec_seconds;
+    }
+    ZSTD_freeDCtx(z);
+    if (d)
+        libdeflate_free_decompressor(d);
+    free(dst);
+    return rc;
+}
+
 static int baseline_run(const bench_ctx *c, const bench_geom *g, pzb_codec_result *out)
 {
     uint64_t celems = 1;
@@ -127,6 +168,21 @@ static int baseline_run(const bench_ctx *c, const bench_geom *g, pzb_codec_resul
     }
     out->bytes_in = (double)n * (double)cbytes;
     out->chunks = (double)n;
+    /* The same chunks compressed once more, kept, then decompressed. */
+    unsigned char *packed = rc == 0 ? malloc((size_t)n * e.cap) : NULL;
+    size_t *lens = rc == 0 ? malloc((size_t)n * sizeof *lens) : NULL;
+    if (rc == 0 && (!packed || !lens))
+        rc = -1;
+    for (uint64_t i = 0; rc == 0 && i < n; i++) {
+        lens[i] = enc_one(&e, in + i * celems, cbytes);
+        rc = lens[i] ? 0 : -1;
+        if (rc == 0)
+            memcpy(packed + i * e.cap, e.out, lens[i]);
+    }
+    if (rc == 0)
+        rc = decode_run(c, packed, lens, e.cap, n, cbytes, out);
+    free(packed);
+    free(lens);
     if (in && tmp)
         enc_free(&e);
     free(in);
@@ -147,5 +203,5 @@ void pzb_codec_baseline(const bench_ctx *c, const bench_geom *g, pzb_codec_resul
     MPI_Bcast(&rc, 1, MPI_INT, 0, c->comm);
     if (rc)
         bench_die(c, "codec baseline: %s failed", c->o.codec.text);
-    MPI_Bcast(out, 4, MPI_DOUBLE, 0, c->comm);
+    MPI_Bcast(out, 5, MPI_DOUBLE, 0, c->comm);
 }

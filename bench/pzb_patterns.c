@@ -172,14 +172,22 @@ static void storage_metrics(bench_ctx *c, const bench_geom *g, const write_acc *
 
 /* Rows and metrics that compare a compressed write with the codec alone. */
 static void codec_metrics(bench_ctx *c, const bench_geom *g, const pzb_codec_result *cr,
-                          int pz_row)
+                          int pz_row, int raw_row, double stored)
 {
     if (c->o.codec.kind == CODEC_NONE || cr->seconds <= 0)
         return;
     double speed = cr->bytes_in / cr->seconds; /* bytes/s, one core */
     double t_ideal = global_bytes(g) / (speed * c->size);
-    int r = bench_add_row(c, "codec alone x ranks (ideal)", &t_ideal, 1, global_bytes(g), 0,
-                          -1);
+    int r = bench_add_row(c, "codec alone x ranks", &t_ideal, 1, global_bytes(g), 0, -1);
+    if (raw_row >= 0 && stored > 0) {
+        /* The ideal: each rank encodes its chunks on its core, then the
+         * encoded bytes move at the raw speed of this run. */
+        double t_io = c->rows[raw_row].best * stored / global_bytes(g);
+        double t = t_ideal + t_io;
+        int ir = bench_add_row(c, "ideal (codec x ranks + encoded bytes at raw speed)", &t, 1,
+                               global_bytes(g), 0, -1);
+        bench_metric_num(c, "pzarr_vs_ideal", c->rows[ir].best / c->rows[pz_row].best);
+    }
     double pz_speed = global_bytes(g) / c->rows[pz_row].best;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int usable = ncpu > 0 && ncpu < c->size ? (int)ncpu : c->size;
@@ -216,7 +224,7 @@ static void write_pattern(bench_ctx *c, const char *what, int with_raw)
                             -1);
     int pz = bench_add_row(c, "pzarr write+flush", w.pz, c->o.reps, global_bytes(&g),
                            (double)g.nchunks, ref);
-    codec_metrics(c, &g, &cr, pz);
+    codec_metrics(c, &g, &cr, pz, ref, w.stored);
     storage_metrics(c, &g, &w);
     phase_metrics(c, &w);
     memory_metrics(c, &g, &w);
@@ -247,8 +255,9 @@ int pzb_codec(bench_ctx *c)
 
 /* ------------------------------------------------------------ reads */
 
-/* Writes the checkpoint once (untimed) as base.zarr and base.raw. */
-static void write_base(bench_ctx *c, const bench_geom *g)
+/* Writes the checkpoint once (untimed) as base.zarr and base.raw; the
+ * stored bytes of base.zarr. */
+static double write_base(bench_ctx *c, const bench_geom *g)
 {
     bench_progress(c, "%s: writing the checkpoint", c->o.pattern);
     double *buf = pzb_alloc(c, bench_box_elems(&g->blk));
@@ -262,6 +271,7 @@ static void write_base(bench_ctx *c, const bench_geom *g)
     bench_path(c, path, "base.raw");
     bench_raw_once(c, path, 1, g->ndim, g->shape, &g->blk, buf);
     free(buf);
+    return bench_sum(c->comm, (double)st.bytes_written);
 }
 
 static void remove_base(bench_ctx *c)
@@ -302,8 +312,11 @@ static double read_box_once(bench_ctx *c, const bench_geom *g, int kind, const b
 
 static const char *const read_names[3] = {"pzarr read", "pzarr read_all", "raw MPI-IO read_all"};
 
-/* Rows raw, pzarr read, pzarr read_all for the box b, `label` appended. */
-static void read_rows(bench_ctx *c, const bench_geom *g, const bench_box *b, const char *label)
+/* Rows raw, pzarr read, pzarr read_all for the box b, `label` appended;
+ * with a codec, the ideal: each rank decodes on its core, and the encoded
+ * bytes move at the raw read speed of this run. */
+static void read_rows(bench_ctx *c, const bench_geom *g, const bench_box *b, const char *label,
+                      const pzb_codec_result *cr, double stored)
 {
     double *buf = pzb_alloc(c, bench_box_elems(b));
     double *t = series(c, 3);
@@ -319,10 +332,23 @@ static void read_rows(bench_ctx *c, const bench_geom *g, const bench_box *b, con
     char name[96];
     snprintf(name, sizeof name, "raw MPI-IO read_all (%s)", label);
     int ref = bench_add_row(c, name, t + 2 * c->o.reps, c->o.reps, global_bytes(g), 0, -1);
+    int pz[2];
     for (int k = 0; k < 2; k++) {
         snprintf(name, sizeof name, "%s (%s)", read_names[k], label);
-        bench_add_row(c, name, t + k * c->o.reps, c->o.reps, global_bytes(g),
-                      (double)g->nchunks, ref);
+        pz[k] = bench_add_row(c, name, t + k * c->o.reps, c->o.reps, global_bytes(g),
+                              (double)g->nchunks, ref);
+    }
+    if (c->o.codec.kind != CODEC_NONE && cr->dec_seconds > 0 && stored > 0) {
+        double speed = cr->bytes_in / cr->dec_seconds;
+        double ti = global_bytes(g) / (speed * c->size) +
+                    c->rows[ref].best * stored / global_bytes(g);
+        snprintf(name, sizeof name, "ideal (decode x ranks + encoded bytes at raw, %s)", label);
+        int ir = bench_add_row(c, name, &ti, 1, global_bytes(g), 0, -1);
+        for (int k = 0; k < 2; k++) {
+            char key[96];
+            snprintf(key, sizeof key, "%s_vs_ideal (%s)", k ? "read_all" : "read", label);
+            bench_metric_num(c, key, c->rows[ir].best / c->rows[pz[k]].best);
+        }
     }
     free(t);
     free(buf);
@@ -333,15 +359,17 @@ int pzb_restart(bench_ctx *c)
     bench_geom g;
     bench_geom_init(c, &g);
     bench_title(c, "restart", &g);
-    write_base(c, &g);
-    read_rows(c, &g, &g.blk, "same decomp");
+    pzb_codec_result cr;
+    pzb_codec_baseline(c, &g, &cr);
+    double stored = write_base(c, &g);
+    read_rows(c, &g, &g.blk, "same decomp", &cr, stored);
     int axis = pick_axis(c, &g);
     uint64_t t = (g.shape[axis] + (uint64_t)c->size - 1) / (uint64_t)c->size;
     bench_box slab;
     bench_slab(g.ndim, g.shape, axis, t, (uint64_t)c->rank, &slab);
     char label[32];
     snprintf(label, sizeof label, "slabs axis %d", axis);
-    read_rows(c, &g, &slab, label);
+    read_rows(c, &g, &slab, label, &cr, stored);
     remove_base(c);
     return c->failures != 0;
 }

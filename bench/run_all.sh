@@ -79,6 +79,34 @@ for n in $RANKS; do
             --codec blosc:lz4:5:shuffle
     fi
 done
+# The data path (issue 10): a 512x256x256 float64 array (256 MiB), 2 ranks,
+# tmpfs, each rank its x-slab; DP_SHAPE/DP_RANKS change it ("" skips).
+DP_SHAPE=${DP_SHAPE-512,256,256}
+DP_RANKS=${DP_RANKS:-2}
+if [ -n "$DP_SHAPE" ] && [ -d /dev/shm ]; then
+    mpi="$MPIEXEC -n $DP_RANKS"
+    dp="--shape $DP_SHAPE --reps $REPS --dir /dev/shm/pzarr-bench-$$-dp"
+    for spec in "8m:--chunks 16,256,256" "256k:--chunks 32,32,32" \
+        "zstd:--chunks 32,32,32 --codec zstd:1" \
+        "blosc:--chunks 32,32,32 --codec blosc:lz4:5:shuffle" \
+        "shard:--chunks 32,32,32 --shard 64,256,256"; do
+        name=${spec%%:*}
+        # shellcheck disable=SC2086
+        run "dp-ckpt-$name" $mpi "$bin/pzarr-bench" checkpoint $dp ${spec#*:}
+        # shellcheck disable=SC2086
+        run "dp-restart-$name" $mpi "$bin/pzarr-bench" restart --axis 0 $dp ${spec#*:}
+    done
+    # Against parallel HDF5 on tmpfs: 256^3 (128 MiB), chunks 32x64x64.
+    h5="--shape 256,256,256 --chunks 32,64,64 --reps $REPS --dir /dev/shm/pzarr-bench-$$-h5"
+    for codec in none gzip:1; do
+        # shellcheck disable=SC2086
+        run "dp-h5pz-${codec//:/_}" $mpi "$bin/pzarr-bench" checkpoint --codec "$codec" $h5
+        if [ -x "$bin/h5bench" ]; then
+            # shellcheck disable=SC2086
+            run "dp-h5-${codec//:/_}" $mpi "$bin/h5bench" checkpoint --codec "$codec" $h5
+        fi
+    done
+fi
 # Scale without a cluster: flush and read_all at 2-64 ranks, oversubscribed,
 # small data, default ownership (SCALE_RANKS="" to skip; ~8 minutes here).
 for n in ${SCALE_RANKS-2 4 8 16 32 64}; do
