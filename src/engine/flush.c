@@ -381,7 +381,11 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
     uint64_t *need = pz_calloc(n, sizeof *need);
     pz_buf *bufs = pz_calloc(n, sizeof *bufs);
     bool *present = pz_calloc(n, sizeof *present);
-    unsigned char *chunk = pz_malloc(a->chunk_bytes);
+    /* The unit buffer of staged writes, kept with the handle: its pages are
+     * already there. */
+    if (!a->st.chunk)
+        a->st.chunk = pz_malloc(a->chunk_bytes);
+    unsigned char *chunk = a->st.chunk;
     int rc = (!from || !need || !bufs || !present || !chunk)
                  ? pz_err_set(e, PZARR_ENOMEM, "out of memory in flush")
                  : 0;
@@ -470,7 +474,6 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
     pz_free(need);
     pz_free(bufs);
     pz_free(present);
-    pz_free(chunk);
     return rc;
 }
 
