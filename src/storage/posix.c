@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -130,12 +132,20 @@ static int p_close(pz_file *f, pz_err *e)
 /* The same with POSIX calls: every file of the batch is opened and its
  * read-ahead requested (posix_fadvise WILLNEED) before any is read, so the
  * kernel fetches them together. */
+/* Whether fd lives in memory (tmpfs, ramfs): no device behind it. */
+static bool in_memory_fs(int fd)
+{
+    struct statfs sf;
+    return fstatfs(fd, &sf) == 0 && (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+}
+
 static int read_batch(int n, const char *const *paths, MPI_Info info, pz_buf *bufs,
                       bool *present, pzarr_stats *st, pz_err *e)
 {
     int fd[PZ_BATCH_MAX];
     int rc = 0;
     (void)info;
+    int advise = -1; /* unknown until the first file is open */
     for (int i = 0; i < n; i++) {
         present[i] = false;
         bufs[i].size = 0;
@@ -143,7 +153,12 @@ static int read_batch(int n, const char *const *paths, MPI_Info info, pz_buf *bu
         fd[i] = open(paths[i], O_RDONLY);
         if (fd[i] < 0 && errno != ENOENT && errno != ENOTDIR && rc == 0)
             rc = pz_err_set(e, PZARR_EIO, "cannot open %s: %s", paths[i], strerror(errno));
-        if (fd[i] >= 0)
+        if (fd[i] >= 0 && advise < 0)
+            advise = !in_memory_fs(fd[i]);
+        /* Read-ahead of every file of the batch before any is read (a
+         * memory file system has nothing to fetch: one system call less
+         * per file). */
+        if (fd[i] >= 0 && advise)
             posix_fadvise(fd[i], 0, 0, POSIX_FADV_WILLNEED);
     }
     for (int i = 0; i < n && rc == 0; i++) {
