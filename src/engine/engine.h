@@ -334,7 +334,8 @@ int pz_commit_parse(const char *dir, const pz_buf *record, char *id, size_t idca
  * this rank sees them, with the units it staged (else storage alone). */
 int pz_array_fetch_units(pzarr_array *a, size_t n, const uint64_t *units, pz_buf *bufs,
                          bool *present, bool own, pz_err *e);
-/* Opens a shard and reads its index; f->fh is MPI_FILE_NULL when absent. */
+/* Opens a shard (MPI-IO with hints, else POSIX) and reads its index; f
+ * stays closed (pz_file_is_open) when the shard is absent. */
 int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, pz_file *f,
                         uint64_t *entries, uint64_t *file_size, pz_err *e);
 

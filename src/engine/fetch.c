@@ -62,9 +62,12 @@ int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, pz_fi
     pz_err local;
     pz_err_clear(&local);
     a->s->stats.chunk_reads++;
-    int rc = pz_mpiio_backend.open(f, path, PZ_FILE_READ, a->s->info, &local);
+    /* MPI-IO when the caller gave hints, POSIX calls otherwise (an
+     * MPI_File_open per shard costs tens of microseconds). */
+    int rc = pz_backend_for(a->s->chunk_info)->open(f, path, PZ_FILE_READ, a->s->chunk_info,
+                                                     &local);
     if (rc == PZARR_ENOENT)
-        return 0; /* absent: f->fh stays MPI_FILE_NULL */
+        return 0; /* absent: f stays closed */
     if (rc)
         return pz_err_set(e, PZARR_EIO, "cannot open shard %s", path);
     return read_index(a, f, key, entries, file_size, e);
@@ -91,13 +94,13 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
     char key[PZ_KEY_MAX], *path = NULL;
     pz_unlinear(a->m.ndim, a->sgrid, refs[0].shard, scc);
     PZ_TRY(pz_array_chunk_path(a, scc, key, sizeof key, &path, e));
-    pz_file f = {.fh = MPI_FILE_NULL};
+    pz_file f = {PZ_FILE_CLOSED};
     uint64_t size = 0;
     int rc = resolve_pending(a, &path, e);
     if (rc == 0 && path)
         rc = pz_shard_open_index(a, path, key, &f, entries, &size, e);
     pz_free(path);
-    for (size_t i = 0; rc == 0 && f.fh != MPI_FILE_NULL && i < n; i++) {
+    for (size_t i = 0; rc == 0 && pz_file_is_open(&f) && i < n; i++) {
         uint64_t off = entries[2 * refs[i].inner], len = entries[2 * refs[i].inner + 1];
         if (off == PZ_SHARD_EMPTY && len == PZ_SHARD_EMPTY)
             continue;
@@ -115,7 +118,7 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
         present[refs[i].pos] = true;
         a->s->stats.bytes_read += len;
     }
-    if (f.fh != MPI_FILE_NULL)
+    if (pz_file_is_open(&f))
         f.be->close(&f, NULL);
     return rc;
 }

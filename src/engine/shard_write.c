@@ -233,7 +233,7 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     }
     for (uint64_t i = 0; i < 2 * ninner; i++)
         old[i] = idx[i] = PZ_SHARD_EMPTY;
-    pz_file oldf = {.fh = MPI_FILE_NULL}, f = {.fh = MPI_FILE_NULL};
+    pz_file oldf = {PZ_FILE_CLOSED}, f = {PZ_FILE_CLOSED};
     uint64_t oldsize = 0;
     int rc = pz_shard_open_index(a, ls->path, key, &oldf, old, &oldsize, e);
     /* A fixed layout puts every inner chunk in its slot (some were written
@@ -297,9 +297,9 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     if (rc == 0 && any && (a->s->flags & PZARR_DURABLE))
         rc = f.be->sync(&f, e);
     a->s->stats.shard_writes += rc == 0 && any;
-    if (f.fh != MPI_FILE_NULL && f.be->close(&f, rc ? NULL : e) != 0 && rc == 0)
+    if (pz_file_is_open(&f) && f.be->close(&f, rc ? NULL : e) != 0 && rc == 0)
         rc = e->code;
-    if (oldf.fh != MPI_FILE_NULL)
+    if (pz_file_is_open(&oldf))
         oldf.be->close(&oldf, NULL);
     pz_free(old);
     pz_free(idx);

@@ -32,6 +32,13 @@ typedef struct pz_file {
     MPI_File fh;
 } pz_file;
 
+/* A closed (or never opened) file: {PZ_FILE_CLOSED}. */
+#define PZ_FILE_CLOSED .fd = -1, .fh = MPI_FILE_NULL
+static inline bool pz_file_is_open(const pz_file *f)
+{
+    return f->fd >= 0 || f->fh != MPI_FILE_NULL;
+}
+
 struct pz_backend {
     const char *name;
     /* A missing file (or parent directory) is PZARR_ENOENT. */
