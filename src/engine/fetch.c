@@ -6,6 +6,7 @@
  */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,7 +101,13 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
     if (rc == 0 && path)
         rc = pz_shard_open_index(a, path, key, &f, entries, &size, e);
     pz_free(path);
-    for (size_t i = 0; rc == 0 && pz_file_is_open(&f) && i < n; i++) {
+    /* Every inner chunk asked for, in one gathered read where they follow
+     * one another in the file. */
+    pz_run *runs = pz_file_is_open(&f) ? pz_malloc(n * sizeof *runs) : NULL;
+    if (rc == 0 && pz_file_is_open(&f) && !runs)
+        rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    size_t nr = 0;
+    for (size_t i = 0; rc == 0 && runs && i < n; i++) {
         uint64_t off = entries[2 * refs[i].inner], len = entries[2 * refs[i].inner + 1];
         if (off == PZ_SHARD_EMPTY && len == PZ_SHARD_EMPTY)
             continue;
@@ -110,14 +117,17 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
                             "bytes", key, (unsigned long long)len);
             break;
         }
-        size_t got = 0;
-        rc = f.be->read_at(&f, off, b->data, (size_t)len, &got, e);
-        if (rc == 0 && got != len)
-            rc = pz_err_set(e, PZARR_ECORRUPT, "shard %s: short read of an inner chunk", key);
+        runs[nr++] = (pz_run){off, b->data, (size_t)len};
         b->size = (size_t)len;
         present[refs[i].pos] = true;
         a->s->stats.bytes_read += len;
     }
+    if (rc == 0 && nr > 0 && f.be->read_runs(&f, runs, nr, e) != 0) {
+        char inner[PZ_ERRMSG_MAX];
+        snprintf(inner, sizeof inner, "%s", e->msg);
+        rc = pz_err_set(e, e->code, "shard %s: reading its inner chunks: %.800s", key, inner);
+    }
+    pz_free(runs);
     if (pz_file_is_open(&f))
         f.be->close(&f, NULL);
     return rc;

@@ -79,6 +79,18 @@ static int m_write_at(pz_file *f, uint64_t off, const void *buf, size_t n, pz_er
     return 0;
 }
 
+static int m_read_runs(pz_file *f, const pz_run *runs, size_t n, pz_err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        PZ_TRY(f->be->read_at(f, runs[i].off, runs[i].dst, runs[i].len, &got, e));
+        if (got != runs[i].len)
+            return pz_err_set(e, PZARR_ECORRUPT, "%s: short read at byte %llu", f->path,
+                              (unsigned long long)runs[i].off);
+    }
+    return 0;
+}
+
 static int m_write_gather(pz_file *f, uint64_t off, const pz_span *spans, size_t n, pz_err *e)
 {
     for (size_t i = 0; i < n; i++) {
@@ -188,6 +200,7 @@ const pz_backend pz_mpiio_backend = {
     .read_at = m_read_at,
     .write_at = m_write_at,
     .write_gather = m_write_gather,
+    .read_runs = m_read_runs,
     .sync = m_sync,
     .close = m_close,
     .read_batch = read_batch,

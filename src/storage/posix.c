@@ -111,6 +111,40 @@ static int p_write_gather(pz_file *f, uint64_t off, const pz_span *spans, size_t
     return 0;
 }
 
+static int p_read_runs(pz_file *f, const pz_run *runs, size_t n, pz_err *e)
+{
+    struct iovec iov[256];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        uint64_t off = runs[i].off, want = 0;
+        while (i + k < n && k < 256 && runs[i + k].off == off + want &&
+               want <= (uint64_t)SSIZE_MAX / 2) {
+            iov[k].iov_base = runs[i + k].dst;
+            iov[k].iov_len = runs[i + k].len;
+            want += runs[i + k].len;
+            k++;
+        }
+        ssize_t got = preadv(f->fd, iov, (int)k, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return pz_err_set(e, PZARR_EIO, "cannot read %s: %s", f->path, strerror(errno));
+        if ((uint64_t)got < want) {
+            /* Short: the rest run by run, so that only the end of the file
+             * makes it short. */
+            for (size_t j = 0; j < k; j++) {
+                size_t r = 0;
+                PZ_TRY(p_read_at(f, runs[i + j].off, runs[i + j].dst, runs[i + j].len, &r, e));
+                if (r != runs[i + j].len)
+                    return pz_err_set(e, PZARR_ECORRUPT, "%s: short read at byte %llu", f->path,
+                                      (unsigned long long)runs[i + j].off);
+            }
+        }
+        i += k;
+    }
+    return 0;
+}
+
 static int p_sync(pz_file *f, pz_err *e)
 {
     if (fdatasync(f->fd) != 0)
@@ -248,6 +282,7 @@ const pz_backend pz_posix_backend = {
     .read_at = p_read_at,
     .write_at = p_write_at,
     .write_gather = p_write_gather,
+    .read_runs = p_read_runs,
     .sync = p_sync,
     .close = p_close,
     .read_batch = read_batch,

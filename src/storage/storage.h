@@ -25,6 +25,13 @@ typedef struct pz_span {
     size_t len;
 } pz_span;
 
+/* A piece of a file to read straight into memory. */
+typedef struct pz_run {
+    uint64_t off; /* in the file */
+    void *dst;
+    size_t len;
+} pz_run;
+
 typedef struct pz_file {
     const pz_backend *be;
     const char *path; /* for messages; not owned */
@@ -51,6 +58,10 @@ struct pz_backend {
      * (POSIX: pwritev; MPI-IO: one write per span, since ROMIO would pack a
      * noncontiguous memory type into its own buffer anyway). */
     int (*write_gather)(pz_file *f, uint64_t off, const pz_span *spans, size_t n, pz_err *e);
+    /* Reads every run whole (runs that follow each other in the file in
+     * one gathered read where the backend can); a short read is
+     * PZARR_ECORRUPT naming the file. */
+    int (*read_runs)(pz_file *f, const pz_run *runs, size_t n, pz_err *e);
     /* Makes the file's data durable (fdatasync, MPI_File_sync). */
     int (*sync)(pz_file *f, pz_err *e);
     int (*close)(pz_file *f, pz_err *e);
@@ -62,12 +73,6 @@ struct pz_backend {
 
 extern const pz_backend pz_posix_backend; /* posix.c */
 
-/* A piece of a file to read straight into memory. */
-typedef struct pz_run {
-    uint64_t off; /* in the file */
-    void *dst;
-    size_t len;
-} pz_run;
 /* POSIX: reads the runs of a file of exactly file_size bytes, following
  * runs in one preadv. A missing file: 0 and *present false. A file of
  * another size or shorter reads: PZARR_ECORRUPT without a message (the
