@@ -181,8 +181,11 @@ int pzarr_array_open(pzarr_store *s, const char *name, pzarr_array **out);
 
 /*
  * Writes the dense C-order, native-endian box buf[count] at `start`.
- * Local: it never waits for another rank. The data is copied; the caller may
- * reuse buf at once. It reaches storage at the next flush.
+ * Local: it never waits for another rank. The caller may reuse buf at once.
+ * Whole chunks this rank owns are staged to storage now (under the next
+ * flush's temporary names; a full disk fails the write, and then the next
+ * flush); the rest is copied into the rank's write buffer. Other ranks and
+ * readers see the data after the next flush.
  */
 int pzarr_array_write(pzarr_array *a, const uint64_t *start,
                       const uint64_t *count, const void *buf);
@@ -299,8 +302,10 @@ int pzarr_get_stats(const pzarr_store *s, pzarr_stats *out);
 void pzarr_reset_stats(pzarr_store *s);
 
 /* Largest number of bytes a rank holds in unflushed writes; past it
- * pzarr_array_write fails with PZARR_EBUFFULL and stores nothing.
- * 0 restores the default (see README). Local. */
+ * pzarr_array_write fails with PZARR_EBUFFULL and stores nothing. Whole
+ * chunks the rank owns are staged to storage at write time and hold no
+ * memory, so they do not count. 0 restores the default (see README).
+ * Local. */
 int pzarr_array_set_write_limit(pzarr_array *a, uint64_t bytes);
 
 #ifdef __cplusplus

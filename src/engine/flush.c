@@ -312,6 +312,20 @@ static int store_chunk(pzarr_array *a, pz_commit *c, const uint64_t *cc, const v
     return rc;
 }
 
+/* Room for one more inner chunk entry for the shard writers. */
+static int so_room(pz_shard_out *so, pz_err *e)
+{
+    if (so->n < so->cap)
+        return 0;
+    size_t cap = so->cap ? so->cap * 2 : 64;
+    pz_unit_out *u = pz_realloc(so->u, cap * sizeof *u);
+    if (!u)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
+    so->u = u;
+    so->cap = cap;
+    return 0;
+}
+
 /* A merged unit: a chunk file, or an encoded inner chunk kept for its shard. */
 static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
                       const unsigned char *chunk, pz_err *e)
@@ -320,18 +334,11 @@ static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
     if (!a->m.shard.on)
         return store_chunk(a, &c->commit, ucc, chunk, &c->enc, e);
     pz_shard_out *so = &c->so;
-    if (so->n == so->cap) {
-        size_t cap = so->cap ? so->cap * 2 : 64;
-        pz_unit_out *u = pz_realloc(so->u, cap * sizeof *u);
-        if (!u)
-            return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
-        so->u = u;
-        so->cap = cap;
-    }
+    PZ_TRY(so_room(so, e));
     pz_unit_out *u = &so->u[so->n];
     u->unit = unit;
     u->off = so->data.size;
-    u->nbytes = UINT64_MAX;
+    u->nbytes = PZ_SHARD_EMPTY;
     u->in_place = false;
     if (!pz_array_unit_is_fill(a, chunk)) {
         char name[300];
@@ -358,14 +365,7 @@ static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
 static int shard_in_place(flush_ctx *c, const pz_stage_ent *st, pz_err *e)
 {
     pz_shard_out *so = &c->so;
-    if (so->n == so->cap) {
-        size_t cap = so->cap ? so->cap * 2 : 64;
-        pz_unit_out *u = pz_realloc(so->u, cap * sizeof *u);
-        if (!u)
-            return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
-        so->u = u;
-        so->cap = cap;
-    }
+    PZ_TRY(so_room(so, e));
     so->u[so->n++] = (pz_unit_out){.unit = st->unit,
                                    .nbytes = st->marker ? PZ_SHARD_EMPTY : st->nbytes,
                                    .in_place = true};
