@@ -411,33 +411,25 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
         for (size_t i = i0; i < i1 && si < 0; i++)
             if (c->recs[i].staged)
                 si = (long)i;
-        if (si >= 0 && from[k] == si && (size_t)si == i1 - 1) {
+        const pz_stage_ent *st = si >= 0 ? c->recs[si].staged : NULL;
+        if (st && from[k] == si && (size_t)si == i1 - 1) {
             /* published as staged */
-            pz_stage_count(a, c->recs[si].staged);
+            pz_stage_count(a, st);
             if (a->m.shard.on)
-                rc = shard_in_place(c, c->recs[si].staged, e);
+                rc = shard_in_place(c, st, e);
             continue;
         }
-        if (si >= 0) {
-            /* Written over (by a higher rank, or later here): merged again. */
-            const pz_stage_ent *st = c->recs[si].staged;
-            if (from[k] == si)
-                rc = pz_stage_load(a, &c->commit, st, chunk, e);
+        /* Written over (by a higher rank, or later here): merged again, on
+         * the staged content when nothing later covers the whole unit. */
+        bool staged_base = st && from[k] == si;
+        if (staged_base)
+            rc = pz_stage_load(a, &c->commit, st, chunk, e);
+        if (st)
             pz_stage_drop(a, &c->commit, st);
-            if (rc == 0 && from[k] == si) {
-                for (size_t i = (size_t)si + 1; i < i1; i++) {
-                    const in_rec *r = &c->recs[i];
-                    pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data,
-                                r->box + c->nd, (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit,
-                                r->box);
-                }
-                if (rc == 0)
-                    rc = store_unit(c, cc, unit, chunk, e);
-                continue;
-            }
-        }
         if (rc) {
             break;
+        } else if (staged_base) {
+            i0 = (size_t)si + 1;
         } else if (from[k] < 0) {
             if (present[at]) {
                 char name[300];

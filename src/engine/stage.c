@@ -15,9 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int stage_inner(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq,
-                       const unsigned char *data, bool fill, pz_err *e);
-
 /* Closes the staged shard kept open (synced first when durable). */
 static int close_shard(pzarr_array *a, pz_err *e)
 {
@@ -218,22 +215,22 @@ static int stage_inner(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq,
     pz_stage *st = &a->st;
     uint64_t unit = pz_linear(a->m.ndim, a->grid, it->cc), shard, inner;
     pz_shard_place(a, unit, &shard, &inner);
+    /* The shard first: opening it may add its entry and move the others. */
+    int rc = fill ? 0 : open_shard(a, shard, e);
+    if (rc == 0 && !fill)
+        rc = st->sf.be->write_at(&st->sf, pz_shard_slot(a, inner), data, a->chunk_bytes, e);
+    if (rc)
+        return stage_failed(a, e);
     bool fresh;
     pz_stage_ent *s = ent_for(st, unit, &fresh);
     if (!s) {
         pz_err_set(e, PZARR_ENOMEM, "out of memory staging a write");
         return stage_failed(a, e);
     }
-    int rc = 0;
-    if (!fill && (rc = open_shard(a, shard, e)) == 0)
-        rc = st->sf.be->write_at(&st->sf, pz_shard_slot(a, inner), data, a->chunk_bytes, e);
-    s = (pz_stage_ent *)pz_stage_find(a, unit); /* open_shard may have moved it */
     s->seq = seq;
     s->marker = fill;
     s->nbytes = fill ? 0 : a->chunk_bytes;
     s->slot = SIZE_MAX;
-    if (rc)
-        return stage_failed(a, e);
     if (!fresh)
         a->s->stats.chunk_rewrites++;
     return 0;
