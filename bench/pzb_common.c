@@ -21,9 +21,14 @@ void pzb_check_array(const bench_ctx *c, int rc, const pzarr_array *a, const cha
         bench_die(c, "%s: %s: %s", what, pzarr_strerror(rc), a ? pzarr_array_errmsg(a) : "");
 }
 
+/* The blocks every method reads into and writes from: 64-byte aligned, as
+ * a simulation's arrays usually are. With malloc's 16 the raw baseline's
+ * own speed depended on luck: the kernel copies 3x slower into a block 16
+ * bytes into a page (bench/floors/scatter_floor.c). */
 double *pzb_alloc(const bench_ctx *c, uint64_t elems)
 {
-    double *p = malloc((size_t)(elems ? elems : 1) * sizeof *p);
+    size_t n = (size_t)(elems ? elems : 1) * sizeof(double);
+    double *p = aligned_alloc(64, (n + 63) / 64 * 64);
     if (!p)
         bench_die(c, "out of memory allocating %" PRIu64 " doubles", elems);
     return p;

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/dev/shm/floor";
     char p[4200], q[4300];
-    double *a = malloc((size_t)N * N * N * 8), *ch = malloc(CHUNK);
+    double *a = aligned_alloc(64, (size_t)N * N * N * 8), *ch = aligned_alloc(64, CHUNK);
     if (!a || !ch)
         return 1;
     for (size_t i = 0; i < (size_t)N * N * N; i++)
