@@ -1470,9 +1470,37 @@ static void test_oom(void **state)
     assert_true(ok_after > 0);
 }
 
+/* The digits of chunk keys: many, the largest, and a buffer one byte short. */
+static void test_chunk_key_digits(void **state)
+{
+    (void)state;
+    char k[64];
+    const uint64_t cc[3] = {0, 17, 1234567890123ULL};
+    assert_int_equal(pz_chunk_key(true, '/', 3, cc, k, sizeof k), 0);
+    assert_string_equal(k, "c/0/17/1234567890123");
+    assert_int_equal(pz_chunk_key(false, '.', 3, cc, k, sizeof k), 0);
+    assert_string_equal(k, "0.17.1234567890123");
+    assert_int_equal(pz_chunk_key(false, '/', 2, cc + 1, k, sizeof k), 0);
+    assert_string_equal(k, "17/1234567890123");
+    assert_int_equal(pz_chunk_key(true, '/', 0, NULL, k, sizeof k), 0);
+    assert_string_equal(k, "c");
+    assert_int_equal(pz_chunk_key(false, '.', 0, NULL, k, sizeof k), 0);
+    assert_string_equal(k, "0");
+    const uint64_t big[2] = {UINT64_MAX, 9};
+    assert_int_equal(pz_chunk_key(true, '.', 2, big, k, sizeof k), 0);
+    assert_string_equal(k, "c.18446744073709551615.9");
+    /* "c/0/17" needs 7 bytes with its terminator. */
+    assert_int_equal(pz_chunk_key(true, '/', 2, cc, k, 7), 0);
+    assert_string_equal(k, "c/0/17");
+    assert_int_equal(pz_chunk_key(true, '/', 2, cc, k, 6), PZARR_EINVAL);
+    assert_string_equal(k, "");
+    assert_int_equal(pz_chunk_key(false, '.', 1, cc, k, 1), PZARR_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chunk_key_digits),
         cmocka_unit_test(test_dtype_names),
         cmocka_unit_test(test_dtype_v2_strings),
         cmocka_unit_test(test_fixtures_v3),

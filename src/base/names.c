@@ -61,20 +61,47 @@ char *pz_path_join(const char *a, const char *b)
     return p;
 }
 
+/* Appends the decimal digits of v at out[*pos], if they fit before cap. */
+static bool put_u64(char *out, size_t cap, size_t *pos, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if ((size_t)n >= cap - *pos)
+        return false;
+    while (n)
+        out[(*pos)++] = tmp[--n];
+    return true;
+}
+
+/* Formatted by hand, not with snprintf: one key per chunk read or written,
+ * and the small-file read is held against a bare open+pread+close loop. */
 int pz_chunk_key(bool prefix, char sep, int ndim, const uint64_t *cc, char *out, size_t cap)
 {
     if (!out || cap == 0 || ndim < 0 || ndim > PZ_MAX_NDIM || (ndim > 0 && !cc))
         return PZARR_EINVAL;
-    char sp[2] = {sep, '\0'};
     size_t pos = 0;
-    int n = snprintf(out, cap, "%s", prefix ? "c" : ndim == 0 ? "0" : "");
-    for (int d = 0; n >= 0 && (size_t)n < cap - pos && d < ndim; d++) {
-        pos += (size_t)n;
-        n = snprintf(out + pos, cap - pos, "%s%" PRIu64, d == 0 && !prefix ? "" : sp, cc[d]);
+    bool ok = true;
+    if (prefix || ndim == 0) {
+        ok = cap > 1;
+        if (ok)
+            out[pos++] = prefix ? 'c' : '0';
     }
-    if (n < 0 || (size_t)n >= cap - pos) {
+    for (int d = 0; ok && d < ndim; d++) {
+        if (d > 0 || prefix) {
+            ok = cap - pos > 1;
+            if (ok)
+                out[pos++] = sep;
+        }
+        ok = ok && put_u64(out, cap, &pos, cc[d]);
+    }
+    if (!ok) {
         out[0] = '\0';
         return PZARR_EINVAL;
     }
+    out[pos] = '\0';
     return 0;
 }

@@ -152,6 +152,12 @@ static int fetch_chunks(pzarr_array *a, size_t n, const uint64_t *units, pz_buf 
             rc = resolve_pending(a, &paths[k], e);
         if (rc == 0 && own && paths[k])
             rc = pz_stage_resolve(a, units[i], &paths[k], e);
+        /* Room for the whole chunk and a byte to see the end in one pread;
+         * an empty buffer would start at 64 KiB (too much for tiny chunks,
+         * too little for big ones). The batch bounds the decoded bytes, so
+         * this bounds the memory too. */
+        if (rc == 0 && paths[k] && pz_buf_reserve(&bufs[i], a->chunk_bytes + 65) != 0)
+            rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
         if (rc == 0 && paths[k]) {
             tb[k] = bufs[i];
             pos[k++] = i;
