@@ -59,6 +59,7 @@ static pzarr_array *array_alloc(pzarr_store *s, const char *name)
     a->dir = pz_node_dir(s, name);
     a->write_limit = PZ_DEFAULT_WRITE_LIMIT;
     a->policy = PZARR_OWNER_BLOCK;
+    a->memfs = -1;
     if (!a->name || !a->dir) {
         pz_free(a->name);
         pz_free(a->dir);

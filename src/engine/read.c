@@ -162,7 +162,9 @@ int pz_array_read_storage(pzarr_array *a, const uint64_t *start, const uint64_t 
     int rc = (!jobs || !scratch) ? pz_err_set(e, PZARR_ENOMEM, "out of memory") : 0;
     /* Batches of at most 8 MiB of chunks: fewer buffers in flight, reused
      * from one batch to the next, cost fewer page faults. */
-    size_t per = PZ_READ_BATCH_BYTES;
+    if (a->memfs < 0)
+        a->memfs = pz_io_in_memory(a->dir);
+    size_t per = a->memfs ? PZ_READ_BATCH_BYTES_MEM : PZ_READ_BATCH_BYTES;
     int batch = a->chunk_bytes >= per ? 1 : (int)(per / a->chunk_bytes);
     if (batch > PZ_READ_BATCH)
         batch = PZ_READ_BATCH;

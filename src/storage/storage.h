@@ -115,6 +115,8 @@ int pz_io_sync_dir(const char *dir, pz_err *e);
 char *pz_io_dirname(const char *path);
 bool pz_io_is_dir(const char *path);
 bool pz_io_exists(const char *path);
+/* Whether path lies on a memory file system (tmpfs, ramfs). */
+bool pz_io_in_memory(const char *path);
 /* Whether a directory entry is one of our temporary files. */
 bool pz_io_is_temp_name(const char *name);
 /* A readable MPI error text, for messages. */
