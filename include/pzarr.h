@@ -109,6 +109,13 @@ typedef struct pzarr_array pzarr_array;
  * it a flushed write is visible to every reader and survives the process,
  * not a power loss. */
 #define PZARR_DURABLE 0x8
+/* With PZARR_CREATE: the new root group gets no consolidated metadata.
+ * Without this flag a store pzarr creates gets it (v2 `.zmetadata`, v3
+ * inline in the root zarr.json), and pzarr keeps it current in every store
+ * that has it, on every document it writes (arrays, groups, attributes,
+ * resizes), so that xarray's and zarr-python's consolidated opens see what
+ * pzarr wrote. */
+#define PZARR_NO_CONSOLIDATE 0x10
 
 #ifndef PZARR_WITHOUT_MPI
 /*
@@ -245,6 +252,11 @@ int pzarr_array_get_info(const pzarr_array *a, pzarr_array_info *info);
 /* The array's current metadata document, as stored; free with pzarr_free.
  * Local. */
 int pzarr_array_metadata(const pzarr_array *a, char **json);
+/* The names of the dimensions: v3 "dimension_names", or in v2 the
+ * "_ARRAY_DIMENSIONS" attribute that xarray, netCDF and GDAL read. *names
+ * gets ndim strings ("" for an unnamed dimension) and *count ndim, or NULL
+ * and 0 when the array names none; free with pzarr_free_list. Local. */
+int pzarr_array_dimension_names(const pzarr_array *a, char ***names, size_t *count);
 
 /* ------------------------------------------------------------------ */
 /* Ownership: every chunk has exactly one owner rank, which alone writes it */

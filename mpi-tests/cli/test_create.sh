@@ -52,6 +52,28 @@ ok pz create at3 --dtype int32 --shape 2,3 --attrs '{"units":"m","n":[1,2]}' --d
 jcheck at3/zarr.json 'd["attributes"]=={"units":"m","n":[1,2]} and d["dimension_names"]==["y","x"]' "v3 attrs, names"
 ok pz create at2 --dtype int32 --shape 2,3 --format 2 --attrs '{"units":"m"}'
 jcheck at2/.zattrs 'd=={"units":"m"}' "v2 attrs"
+ok pz create dn2 --dtype int32 --shape 2,3 --format 2 --attrs '{"units":"m"}' --dims y,x
+jcheck dn2/.zattrs 'd=={"units":"m","_ARRAY_DIMENSIONS":["y","x"]}' "v2 dims as _ARRAY_DIMENSIONS"
+CHECKS=$((CHECKS + 1))
+pz info dn2 | grep -q '^dimensions: *y, x$' || fail "info shows v2 dimension names"
+ok pz create dn3 --dtype int8 --shape 4 --dims t
+jcheck dn3/zarr.json 'd["dimension_names"]==["t"]' "v3 --dims"
+
+# PATH inside new directories: a store (a group with consolidated metadata)
+# and the array in it, like mkdir -p; more arrays join it
+ok pz create ds2.zarr/temp --format 2 --dtype float32 --shape 4,3 --chunks 2,3 --dims y,x
+jcheck ds2.zarr/.zgroup 'd=={"zarr_format":2}' "v2 store root group"
+jcheck ds2.zarr/.zmetadata 'd["zarr_consolidated_format"]==1 and d["metadata"][".zgroup"]=={"zarr_format":2} and d["metadata"]["temp/.zarray"]["shape"]==[4,3] and d["metadata"]["temp/.zattrs"]=={"_ARRAY_DIMENSIONS":["y","x"]}' "v2 consolidated"
+ok pz create ds2.zarr/sub/x --format 2 --dtype float64 --shape 3 --dims x
+jcheck ds2.zarr/sub/.zgroup 'd=={"zarr_format":2}' "v2 group made on the way"
+jcheck ds2.zarr/.zmetadata 'd["metadata"]["sub/.zgroup"]=={"zarr_format":2} and d["metadata"]["sub/x/.zarray"]["shape"]==[3]' "v2 consolidated nested"
+ok pz resize ds2.zarr/temp --shape 6,3
+jcheck ds2.zarr/temp/.zarray 'd["shape"]==[6,3]' "resize"
+jcheck ds2.zarr/.zmetadata 'd["metadata"]["temp/.zarray"]["shape"]==[6,3]' "resize reaches the consolidated metadata"
+ok pz create ds3.zarr/g/temp --dtype int16 --shape 5 --dims t
+jcheck ds3.zarr/zarr.json 'd["node_type"]=="group" and d["consolidated_metadata"]["kind"]=="inline" and d["consolidated_metadata"]["metadata"]["g"]["node_type"]=="group" and d["consolidated_metadata"]["metadata"]["g/temp"]["dimension_names"]==["t"]' "v3 inline consolidated"
+ok pz resize ds3.zarr/g/temp --shape 9
+jcheck ds3.zarr/zarr.json 'd["consolidated_metadata"]["metadata"]["g/temp"]["shape"]==[9]' "v3 resize consolidated"
 
 # v2
 ok pz create d2 --dtype float64 --shape 100,200 --chunks 10,20 --format 2

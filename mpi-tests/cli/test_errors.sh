@@ -81,8 +81,8 @@ c "--order 'X' is neither C nor F" --dtype int8 --shape 4 --order X
 c "--separator ':' is neither / nor ." --dtype int8 --shape 4 --separator :
 c "--endian 'middle' is neither little nor big" --dtype int8 --shape 4 --endian middle
 c "--attrs '\[1\]' is not a JSON object" --dtype int8 --shape 4 --attrs '[1]'
-c "--dimension-names 'x' has 1 names, the array has 2" --dtype int8 --shape 4,4 --dimension-names x
-c "--dimension-names needs --format 3" --dtype int8 --shape 4 --format 2 --dimension-names x
+c "--dims 'x' has 1 names, the array has 2" --dtype int8 --shape 4,4 --dimension-names x
+c "--dims 'y,,x': dimension 1 has no name" --dtype int8 --shape 4,4,4 --format 2 --dims y,,x
 c "unknown option '--colour'" --dtype int8 --shape 4 --colour red
 
 # create over an existing array fails and leaves it alone

@@ -159,7 +159,14 @@ int cli_require_dir(cli *c, const char *path);
 
 /* ------------------------------------------------------------ arrays */
 
-/* An array opened at the root of the store at PATH. */
+/* The store around PATH, like mkdir -p: the outermost group enclosing the
+ * nearest existing ancestor of PATH when that is a group (PATH then lies
+ * inside that store), else the first missing directory on the way to PATH,
+ * else PATH itself. Writes the store's root into root and returns PATH's
+ * name inside it ("" for the root). Collective: rank 0 looks. */
+const char *cli_split_store(cli *c, const char *path, char *root, size_t cap);
+
+/* An array opened through the store around PATH (cli_split_store). */
 typedef struct cli_array {
     pzarr_store *store;
     pzarr_array *array;
@@ -185,6 +192,7 @@ int cli_cmd_clean(cli *c, int argc, char **argv);
 int cli_cmd_put(cli *c, int argc, char **argv);
 int cli_cmd_info(cli *c, int argc, char **argv);
 int cli_cmd_ls(cli *c, int argc, char **argv);
+int cli_cmd_resize(cli *c, int argc, char **argv);
 
 /* The usage line of a command (NULL for an unknown one). */
 const char *cli_usage_line(const char *cmd);

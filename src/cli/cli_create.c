@@ -450,25 +450,32 @@ static cJSON *v2_document(const create_args *a, cJSON *fill)
     return doc;
 }
 
-/* Adds --attrs and --dimension-names to the document. */
+/* Adds --attrs and --dims (--dimension-names) to the document: v3
+ * "dimension_names"; v2 the "_ARRAY_DIMENSIONS" attribute that xarray,
+ * netCDF and GDAL read. */
 static int doc_extras(cli *c, const create_args *a, cJSON *doc)
 {
+    cJSON *attrs = NULL;
     if (a->attrs) {
-        cJSON *attrs = cJSON_Parse(a->attrs);
+        attrs = cJSON_Parse(a->attrs);
         if (!cJSON_IsObject(attrs)) {
             cJSON_Delete(attrs);
             return cli_usage(c, "--attrs '%s' is not a JSON object", a->attrs);
         }
-        cJSON_AddItemToObject(doc, "attributes", attrs);
-    } else if (a->format == 3) {
-        cJSON_AddItemToObject(doc, "attributes", cJSON_CreateObject());
+    } else if (a->format == 3 || a->dim_names) {
+        attrs = cJSON_CreateObject();
     }
+    if (attrs)
+        cJSON_AddItemToObject(doc, "attributes", attrs);
     if (!a->dim_names)
         return CLI_OK;
-    if (a->format != 3)
-        return cli_usage(c, "--dimension-names needs --format 3");
     cJSON *names = cJSON_CreateArray();
-    cJSON_AddItemToObject(doc, "dimension_names", names);
+    if (a->format == 3)
+        cJSON_AddItemToObject(doc, "dimension_names", names);
+    else {
+        cJSON_DeleteItemFromObjectCaseSensitive(attrs, "_ARRAY_DIMENSIONS");
+        cJSON_AddItemToObject(attrs, "_ARRAY_DIMENSIONS", names);
+    }
     int n = 0;
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", a->dim_names);
@@ -476,6 +483,8 @@ static int doc_extras(cli *c, const create_args *a, cJSON *doc)
         char *comma = strchr(p, ',');
         if (comma)
             *comma = '\0';
+        if (!*p)
+            return cli_usage(c, "--dims '%s': dimension %d has no name", a->dim_names, n);
         cJSON_AddItemToArray(names, cJSON_CreateString(p));
         n++;
         if (!comma)
@@ -483,7 +492,7 @@ static int doc_extras(cli *c, const create_args *a, cJSON *doc)
         p = comma + 1;
     }
     if (n != a->ndim)
-        return cli_usage(c, "--dimension-names '%s' has %d names, the array "
+        return cli_usage(c, "--dims '%s' has %d names, the array "
                          "has %d dimensions", a->dim_names, n, a->ndim);
     return CLI_OK;
 }
@@ -594,7 +603,9 @@ static int parse_create(cli *c, cli_opt *o, int n, create_args *a)
     if (!a->fill)
         a->fill = a->dtype == PZARR_BOOL ? "false" : "0";
     a->attrs = cli_opt_get(o, n, "attrs")->value;
-    a->dim_names = cli_opt_get(o, n, "dimension-names")->value;
+    a->dim_names = cli_opt_get(o, n, "dims")->value;
+    if (!a->dim_names)
+        a->dim_names = cli_opt_get(o, n, "dimension-names")->value;
     return rc;
 }
 
@@ -617,18 +628,23 @@ static int build_document(cli *c, const create_args *a, char **text)
     return rc;
 }
 
-static int create_array(cli *c, const char *path, const char *doc)
+static int create_array(cli *c, const char *path, const char *doc, int format)
 {
     pzarr_store *s = NULL;
     pzarr_array *arr = NULL;
     int rc = CLI_OK;
-    int e = pzarr_open(c->comm, path, PZARR_RDWR, &s);
+    char root[4096];
+    const char *name = cli_split_store(c, path, root, sizeof root);
+    /* A store made here (PATH nested in a new directory) starts as a group
+     * of the array's format, with consolidated metadata. */
+    int flags = PZARR_RDWR | (name[0] ? PZARR_CREATE : 0) | (format == 2 ? PZARR_FORMAT_V2 : 0);
+    int e = pzarr_open(c->comm, root, flags, &s);
     if (e) {
         rc = cli_lib_fail(c, e, s ? pzarr_errmsg(s) : NULL, "cannot open %s",
-                          path);
+                          root);
         goto done;
     }
-    e = pzarr_array_create(s, "", doc, &arr);
+    e = pzarr_array_create(s, name, doc, &arr);
     if (e) {
         rc = cli_lib_fail(c, e, pzarr_errmsg(s), "%s: cannot create the array",
                           path);
@@ -652,7 +668,7 @@ int cli_cmd_create(cli *c, int argc, char **argv)
         {"fill", 0, true, NULL, false},      {"format", 0, true, NULL, false},
         {"order", 0, true, NULL, false},     {"separator", 0, true, NULL, false},
         {"endian", 0, true, NULL, false},    {"attrs", 0, true, NULL, false},
-        {"dimension-names", 0, true, NULL, false},
+        {"dimension-names", 0, true, NULL, false}, {"dims", 0, true, NULL, false},
         {"print", 0, false, NULL, false},    {"shard", 0, true, NULL, false},
     };
     int n = (int)(sizeof opts / sizeof opts[0]);
@@ -668,7 +684,36 @@ int cli_cmd_create(cli *c, int argc, char **argv)
         return rc;
     if (cli_opt_get(opts, n, "print")->seen && c->rank == 0)
         printf("%s\n", doc);
-    rc = create_array(c, a.path, doc);
+    rc = create_array(c, a.path, doc, a.format);
     cJSON_free(doc);
     return rc;
+}
+
+/* ------------------------------------------------------------ resize */
+
+int cli_cmd_resize(cli *c, int argc, char **argv)
+{
+    cli_opt opts[] = {{"shape", 0, true, NULL, false}};
+    const char *path = NULL;
+    int rc = cli_parse_args(c, argc, argv, opts, 1, &path);
+    if (rc)
+        return rc;
+    const char *shape = cli_opt_get(opts, 1, "shape")->value;
+    uint64_t ns[PZARR_MAX_NDIM];
+    int nd = 0;
+    if (!shape)
+        return cli_usage(c, "missing --shape");
+    if (!cli_parse_u64_list(shape, ns, &nd))
+        return cli_usage(c, "--shape '%s' is not a comma-separated list of sizes", shape);
+    cli_array ca;
+    rc = cli_array_open(c, path, PZARR_RDWR, &ca);
+    if (rc)
+        return rc;
+    if (nd != ca.info.ndim)
+        rc = cli_usage(c, "--shape '%s' has %d dimensions, the array has %d", shape, nd,
+                       ca.info.ndim);
+    int e = rc ? 0 : pzarr_array_resize(ca.array, ns);
+    if (e)
+        rc = cli_lib_fail(c, e, pzarr_array_errmsg(ca.array), "%s: cannot resize", path);
+    return cli_array_close(c, path, &ca, rc);
 }

@@ -18,7 +18,7 @@
 /* ------------------------------------------------------------ text */
 
 typedef struct text {
-    char s[4096];
+    char s[16384];
     size_t n;
 } text;
 
@@ -340,7 +340,8 @@ static void print_codecs(const cJSON *doc, int zarr_format)
 }
 
 static void print_array(const char *path, const cJSON *doc,
-                        const pzarr_array_info *in, const char *attrs)
+                        const pzarr_array_info *in, const char *attrs, char **dims,
+                        size_t ndims)
 {
     text t = {.n = 0};
     printf(FIELD "%s\n", "path:", path);
@@ -350,10 +351,10 @@ static void print_array(const char *path, const cJSON *doc,
     print_codecs(doc, in->zarr_format);
     text_json(&t, jget(doc, "fill_value"));
     printf(FIELD "%s\n", "fill value:", t.s);
-    const cJSON *names = jget(doc, "dimension_names");
-    if (cJSON_IsArray(names)) {
+    if (ndims > 0) {
         t.n = 0;
-        text_json(&t, names);
+        for (size_t d = 0; d < ndims; d++)
+            text_add(&t, "%s%s", d ? ", " : "", dims[d][0] ? dims[d] : "-");
         printf(FIELD "%s\n", "dimensions:", t.s);
     }
     print_counts(path, doc, in);
@@ -365,7 +366,8 @@ static int info_array(cli *c, const char *path, pzarr_store *s, bool json)
 {
     pzarr_array *a = NULL;
     pzarr_array_info in;
-    char *meta = NULL, *attrs = NULL;
+    char *meta = NULL, *attrs = NULL, **dims = NULL;
+    size_t ndims = 0;
     int e = pzarr_array_open(s, "", &a);
     if (e)
         return cli_lib_fail(c, e, pzarr_errmsg(s), "%s: cannot open the array",
@@ -374,6 +376,8 @@ static int info_array(cli *c, const char *path, pzarr_store *s, bool json)
     e = pzarr_array_get_info(a, &in);
     if (!e)
         e = pzarr_array_metadata(a, &meta);
+    if (!e)
+        e = pzarr_array_dimension_names(a, &dims, &ndims);
     if (e)
         rc = cli_lib_fail(c, e, pzarr_array_errmsg(a), "%s", path);
     rc = cli_agree(c, rc);
@@ -384,13 +388,14 @@ static int info_array(cli *c, const char *path, pzarr_store *s, bool json)
         if (doc && json)
             printf("%s\n", meta);
         else if (doc)
-            print_array(path, doc, &in, attrs);
+            print_array(path, doc, &in, attrs, dims, ndims);
         else
             rc = cli_fail(c, "%s: the metadata document is not JSON", path);
     }
     cJSON_Delete(doc);
     pzarr_free(meta);
     pzarr_free(attrs);
+    pzarr_free_list(dims, ndims);
     e = pzarr_array_close(a);
     if (e && !rc)
         rc = cli_lib_fail(c, e, NULL, "%s: closing the array", path);
@@ -404,9 +409,47 @@ static void join(char *out, size_t cap, const char *parent, const char *child)
     snprintf(out, cap, "%s%s%s", parent, parent[0] ? "/" : "", child);
 }
 
-/* One line describing a node: "array float64 [10, 20] chunks [5, 5]". */
+/* An array's dimension names, codecs and attributes, one per line (as
+ * ncdump -h shows a variable). Collective (the attributes). */
+static void array_details(cli *c, pzarr_store *s, const char *name, pzarr_array *a,
+                          const pzarr_array_info *in, text *t)
+{
+    char **dims = NULL, *meta = NULL, *attrs = NULL;
+    size_t nd = 0;
+    if (pzarr_array_dimension_names(a, &dims, &nd) == 0 && nd > 0) {
+        text_add(t, "\n      dimensions: ");
+        for (size_t d = 0; d < nd; d++)
+            text_add(t, "%s%s", d ? ", " : "", dims[d][0] ? dims[d] : "-");
+    }
+    pzarr_free_list(dims, nd);
+    cJSON *doc = pzarr_array_metadata(a, &meta) == 0 ? cJSON_Parse(meta) : NULL;
+    if (doc) {
+        text_add(t, "\n      codecs:     ");
+        if (in->zarr_format == 2) {
+            const cJSON *comp = jget(doc, "compressor");
+            if (cJSON_IsObject(comp))
+                describe_codec(t, comp);
+            else
+                text_add(t, "none");
+        } else {
+            describe_chain(t, jget(doc, "codecs"));
+        }
+        text_add(t, "\n      fill value: ");
+        text_json(t, jget(doc, "fill_value"));
+    }
+    cJSON_Delete(doc);
+    pzarr_free(meta);
+    int e = pzarr_attrs_get(s, name, &attrs);
+    (void)c;
+    if (e == 0 && attrs && strcmp(attrs, "{}") != 0)
+        text_add(t, "\n      attributes: %s", attrs);
+    pzarr_free(attrs);
+}
+
+/* One line describing a node: "array float64 [10, 20] chunks [5, 5]";
+ * full: then its details on the lines below. */
 static void node_summary(cli *c, pzarr_store *s, const char *name,
-                         pzarr_node_kind kind, text *t, int *errors)
+                         pzarr_node_kind kind, text *t, int *errors, bool full)
 {
     if (kind == PZARR_NODE_GROUP) {
         text_add(t, "group");
@@ -435,6 +478,8 @@ static void node_summary(cli *c, pzarr_store *s, const char *name,
         text_dims(t, in.ndim, in.shape);
         text_add(t, " chunks ");
         text_dims(t, in.ndim, in.chunks);
+        if (full)
+            array_details(c, s, name, a, &in, t);
     }
     pzarr_array_close(a);
 }
@@ -468,7 +513,7 @@ static void ls_children(ls_state *st, const char *name, const char *indent,
             text_add(&t, "(unknown: %s)", pzarr_errmsg(st->s));
             st->errors++;
         } else {
-            node_summary(st->c, st->s, child, kind, &t, &st->errors);
+            node_summary(st->c, st->s, child, kind, &t, &st->errors, false);
         }
         if (st->c->rank == 0 && kind == PZARR_NODE_GROUP)
             printf("%s%s %s/\n", indent, last ? "└──" : "├──", base);
@@ -544,7 +589,7 @@ static int info_group(cli *c, const char *path, pzarr_store *s)
         pzarr_node_kind kind = PZARR_NODE_NONE;
         text t = {.n = 0};
         if (pzarr_node_kind_of(s, kids[i], &kind) == 0 && kind != PZARR_NODE_NONE)
-            node_summary(c, s, kids[i], kind, &t, &errors);
+            node_summary(c, s, kids[i], kind, &t, &errors, true);
         else {
             text_add(&t, "(error: %s)", pzarr_errmsg(s));
             errors++;
@@ -591,7 +636,7 @@ int cli_cmd_ls(cli *c, int argc, char **argv)
     rc = open_root(c, path, &st.s, &kind);
     if (!rc) {
         text t = {.n = 0};
-        node_summary(c, st.s, "", kind, &t, &st.errors);
+        node_summary(c, st.s, "", kind, &t, &st.errors, false);
         if (c->rank == 0)
             printf("%s  %s\n", path, t.s);
         if (kind == PZARR_NODE_GROUP)

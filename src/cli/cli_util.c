@@ -4,6 +4,8 @@
 
 #include "cli.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -593,6 +595,97 @@ int cli_require_dir(cli *c, const char *path)
 
 /* ------------------------------------------------------------ arrays */
 
+/* ------------------------------------------------------------ where */
+
+static bool is_group_dir(const char *dir)
+{
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/.zgroup", dir);
+    if (stat(p, &st) == 0)
+        return true;
+    snprintf(p, sizeof p, "%s/zarr.json", dir);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return false;
+    char head[4096];
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[n] = '\0';
+    cJSON *j = cJSON_Parse(head);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "node_type");
+    bool group = cJSON_IsString(t) && strcmp(t->valuestring, "group") == 0;
+    cJSON_Delete(j);
+    return group;
+}
+
+/* Length of the directory part of p[0..n) (0 when none). */
+static size_t parent_len(const char *p, size_t n)
+{
+    while (n > 0 && p[n - 1] != '/')
+        n--;
+    while (n > 1 && p[n - 1] == '/')
+        n--;
+    return n;
+}
+
+/* Splits PATH into the store's root and the array's name inside it, like
+ * mkdir -p: the nearest existing ancestor of PATH is found; if it is a
+ * group, the store is the outermost group around it and every missing
+ * directory below becomes a group; otherwise the first missing directory
+ * (or PATH itself) is the new store's root. Rank 0 looks; the length of
+ * the root part reaches every rank. */
+static size_t store_root_len(cli *c, const char *path)
+{
+    long long len = 0;
+    if (c->rank == 0) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s", path);
+        size_t n = strlen(p);
+        while (n > 1 && p[n - 1] == '/')
+            p[--n] = '\0';
+        size_t root = n; /* PATH itself, unless found otherwise */
+        size_t e = parent_len(p, n);
+        struct stat st;
+        for (;;) {
+            char save = p[e];
+            p[e] = '\0';
+            bool exists = e == 0 || stat(p, &st) == 0;
+            bool group = e > 0 && exists && is_group_dir(p);
+            if (group) {
+                root = e;
+                for (size_t up = parent_len(p, e); up > 0; up = parent_len(p, up)) {
+                    p[up] = '\0';
+                    if (!is_group_dir(p))
+                        break;
+                    root = up;
+                }
+            }
+            p[e] = save;
+            if (exists || group)
+                break;
+            root = e; /* missing: a new store would start here or higher */
+            e = parent_len(p, e);
+        }
+        len = (long long)root;
+    }
+    MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, c->comm);
+    return (size_t)len;
+}
+
+const char *cli_split_store(cli *c, const char *path, char *root, size_t cap)
+{
+    snprintf(root, cap, "%s", path);
+    size_t rl = store_root_len(c, path);
+    if (rl >= strlen(root))
+        return "";
+    root[rl] = '\0';
+    const char *name = path + rl;
+    while (*name == '/')
+        name++;
+    return name;
+}
+
 int cli_array_open(cli *c, const char *path, int flags, cli_array *ca)
 {
     memset(ca, 0, sizeof *ca);
@@ -600,13 +693,17 @@ int cli_array_open(cli *c, const char *path, int flags, cli_array *ca)
     int rc = cli_require_dir(c, path);
     if (rc)
         return rc;
-    int e = pzarr_open(c->comm, path, flags, &ca->store);
+    /* An array inside a group opens through its store: a change of its
+     * metadata then reaches the store's consolidated metadata. */
+    char root[4096];
+    const char *name = cli_split_store(c, path, root, sizeof root);
+    int e = pzarr_open(c->comm, root, flags, &ca->store);
     if (e) {
         rc = cli_lib_fail(c, e, ca->store ? pzarr_errmsg(ca->store) : NULL,
-                          "cannot open %s", path);
+                          "cannot open %s", root);
         goto fail;
     }
-    e = pzarr_array_open(ca->store, "", &ca->array);
+    e = pzarr_array_open(ca->store, name, &ca->array);
     if (e) {
         rc = cli_lib_fail(c, e, pzarr_errmsg(ca->store),
                           "%s: cannot open the array", path);

@@ -30,7 +30,12 @@ static const cli_command cli_commands[] = {
      "type, shape and chunks.\n"},
     {"create", cli_cmd_create,
      "pzarr create PATH --dtype TYPE --shape N,.. [--chunks N,..] [options]",
-     "Creates an empty array whose directory is PATH (the store's root).\n"
+     "Creates an empty array whose directory is PATH. Like mkdir -p, every\n"
+     "missing directory on the way becomes a group of the array's format:\n"
+     "PATH=out.zarr/temp makes the store out.zarr (a group, with\n"
+     "consolidated metadata) and the array temp in it; inside an existing\n"
+     "group the array joins that store. A PATH whose parent is a plain\n"
+     "directory is an array at the root of its own store.\n"
      "  --dtype TYPE        bool, int8..int64, uint8..uint64, float16,\n"
      "                      float32, float64, complex64, complex128\n"
      "  --shape N,N,..      the shape (\"\" for a 0-d array)\n"
@@ -49,8 +54,14 @@ static const cli_command cli_commands[] = {
      "  --shard N,N,..      pack chunks into shards of this shape (v3\n"
      "                      sharding_indexed; --chunks are the inner chunks)\n"
      "  --attrs JSON        attributes, a JSON object\n"
-     "  --dimension-names A,B,..  names of the dimensions (v3)\n"
+     "  --dims A,B,..       names of the dimensions (v3 dimension_names;\n"
+     "                      v2 the _ARRAY_DIMENSIONS attribute that xarray,\n"
+     "                      netCDF and GDAL read); also --dimension-names\n"
      "  --print             also print the metadata document\n"},
+    {"resize", cli_cmd_resize, "pzarr resize PATH --shape N,..",
+     "Changes the shape of the array at PATH (the number of dimensions\n"
+     "stays). Data outside the new shape is gone; growing shows the fill\n"
+     "value. The store's consolidated metadata follows.\n"},
     {"get", cli_cmd_get, "pzarr get PATH [--region R] [-o FILE|-] [-q]",
      "Writes the raw bytes of a region (C order, native byte order) to FILE\n"
      "or to standard output (-, the default unless it is a terminal).\n"

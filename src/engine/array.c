@@ -292,6 +292,30 @@ int pzarr_array_get_info(const pzarr_array *a, pzarr_array_info *info)
     return 0;
 }
 
+int pzarr_array_dimension_names(const pzarr_array *a, char ***names, size_t *count)
+{
+    if (!a || !pz_live_has(a) || !names || !count)
+        return PZARR_EINVAL;
+    *names = NULL;
+    *count = 0;
+    if (!a->m.dimension_names)
+        return 0;
+    size_t n = (size_t)a->m.ndim;
+    char **v = pz_calloc(n, sizeof *v);
+    for (size_t d = 0; v && d < n; d++) {
+        const char *x = a->m.dimension_names[d];
+        if (!(v[d] = pz_strdup(x ? x : ""))) {
+            pzarr_free_list(v, d);
+            v = NULL;
+        }
+    }
+    if (!v)
+        return PZARR_ENOMEM;
+    *names = v;
+    *count = n;
+    return 0;
+}
+
 int pzarr_array_metadata(const pzarr_array *a, char **json)
 {
     if (!a || !pz_live_has(a))

@@ -37,6 +37,13 @@ struct pzarr_store {
      * shards and reading them follow chunk_info. */
     MPI_Info chunk_info;
     int root_format; /* 2 or 3: format used for new groups; 0 when empty */
+    /* Rank 0: the root group has consolidated metadata, kept current on
+     * every document written (consolidate.c). */
+    bool consolidate;
+    /* Rank 0: the consolidated document as last read or written (v2: the
+     * .zmetadata object; v3: the root zarr.json), from which nodes are
+     * probed without reading their files. NULL when none. */
+    cJSON *cons;
     pz_err err;
     pzarr_stats stats;
     pzarr_array **arrays; /* open arrays, in the order they were opened */
@@ -186,6 +193,23 @@ int pz_store_fail(pzarr_store *s, const pz_err *e);
 /* Ends a collective call on the store: every rank returns the same code and
  * message. */
 int pz_store_end(pzarr_store *s, pz_outcome from, pz_err *e);
+
+/* ---------------------------------------------------------------- consolidate.c */
+
+/* The root group's new zarr.json text with the consolidated metadata it
+ * has on disk (or an empty one); pz_malloc'd, NULL on failure. */
+char *pz_cons_root_doc(pzarr_store *s, const char *text, pz_err *e);
+/* Enters a document just written at path into the consolidated metadata
+ * (other files are ignored). Rank 0. */
+int pz_cons_note(pzarr_store *s, const char *path, const char *text, pz_err *e);
+/* Reads the consolidated document of the root group into s->cons (NULL
+ * when it has none; root_doc: the root's zarr.json for v3, already read).
+ * Rank 0. */
+int pz_cons_load(pzarr_store *s, int format, const pz_buf *root_doc, pz_err *e);
+/* The documents of the node at dir from s->cons: false when it holds none
+ * (the node's files are then read). */
+bool pz_cons_lookup(pzarr_store *s, const char *dir, int format, pz_buf *doc,
+                    pz_buf *attrs, bool *is_array);
 
 /* ---------------------------------------------------------------- node.c */
 

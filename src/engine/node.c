@@ -95,6 +95,12 @@ static int probe_docs(pzarr_store *s, const char *dir, pz_node_docs *nd)
     bool found = false;
     nd->kind = PZARR_NODE_NONE;
     nd->format = 0;
+    bool is_array = false;
+    if (s->cons && pz_cons_lookup(s, dir, s->root_format, &nd->doc, &nd->attrs, &is_array)) {
+        nd->format = s->root_format;
+        nd->kind = is_array ? PZARR_NODE_ARRAY : PZARR_NODE_GROUP;
+        return 0;
+    }
     PZ_TRY(probe_file(s, dir, "zarr.json", &nd->doc, &found, e));
     if (found) {
         nd->format = 3;
@@ -157,11 +163,29 @@ int pz_node_fetch(pzarr_store *s, const char *name, pz_node_docs *nd, pz_err *e)
     return e->code;
 }
 
+/* Whether path is the root group's zarr.json. */
+static bool is_root_v3(const pzarr_store *s, const char *path)
+{
+    size_t n = strlen(s->root);
+    return strncmp(path, s->root, n) == 0 && strcmp(path + n, "/zarr.json") == 0;
+}
+
 int pz_node_write_doc(pzarr_store *s, const char *path, const char *text, pz_err *e)
 {
+    /* With consolidated metadata, the root group's zarr.json keeps its
+     * "consolidated_metadata" member, and every other document is entered
+     * into it once written. */
+    char *root_doc = NULL;
+    if (s->consolidate && is_root_v3(s, path) && !(root_doc = pz_cons_root_doc(s, text, e)))
+        return e->code;
+    const char *t = root_doc ? root_doc : text;
     s->stats.meta_writes++;
-    return pz_io_write_atomic(path, text, strlen(text), "meta", MPI_INFO_NULL,
-                              (s->flags & PZARR_DURABLE) != 0, e);
+    int rc = pz_io_write_atomic(path, t, strlen(t), "meta", MPI_INFO_NULL,
+                                (s->flags & PZARR_DURABLE) != 0, e);
+    pz_free(root_doc);
+    if (rc == 0 && s->consolidate)
+        rc = pz_cons_note(s, path, text, e);
+    return rc;
 }
 
 /* Rank 0: writes a group's documents into dir (which must exist). */

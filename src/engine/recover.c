@@ -187,6 +187,8 @@ int pz_recover_array(pzarr_store *s, const char *dir, uint64_t *finished, pz_err
                                     MPI_INFO_NULL, (s->flags & PZARR_DURABLE) != 0, e)
                : pz_err_set(e, PZARR_ENOMEM, "out of memory");
         s->stats.meta_writes++;
+        if (rc == 0 && s->consolidate)
+            rc = pz_cons_note(s, p, d->valuestring, e);
         pz_free(p);
     }
     if (rc == 0 && unlink(rp) != 0)

@@ -75,7 +75,15 @@ static int open_root(pzarr_store *s, pz_err *e)
     if (rc)
         *e = s->err;
     s->root_format = nd.format;
+    /* A root group with consolidated metadata: that one document serves
+     * every later open of a node, and is kept current. */
+    if (rc == 0 && nd.kind == PZARR_NODE_GROUP) {
+        rc = pz_cons_load(s, nd.format, &nd.doc, e);
+        s->consolidate = s->cons != NULL;
+    }
     if (rc == 0 && nd.kind == PZARR_NODE_NONE && create) {
+        /* A store made here gets consolidated metadata unless asked not to. */
+        s->consolidate = !(s->flags & PZARR_NO_CONSOLIDATE);
         rc = pz_node_write_group(s, s->root, fmt, NULL, e);
         s->root_format = fmt;
     }
@@ -174,6 +182,7 @@ int pzarr_close(pzarr_store *s)
     pz_live_remove(s);
     pz_free(s->arrays);
     pz_free(s->root);
+    cJSON_Delete(s->cons);
     pz_free(s);
     return rc;
 }

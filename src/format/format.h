@@ -8,6 +8,9 @@
 
 #include "codec/codec.h"
 
+/* The attribute that holds dimension names in Zarr v2 (xarray's convention). */
+#define PZ_V2_DIMS_ATTR "_ARRAY_DIMENSIONS"
+
 typedef struct pz_meta {
     int zarr_format; /* 2 or 3 */
     int ndim;
@@ -28,7 +31,8 @@ typedef struct pz_meta {
     /* v2 only, kept to emit the document again */
     bool v2_order_f;
     bool v2_big_endian;
-    /* v3 dimension_names: NULL or ndim entries, each NULL or a string */
+    /* v3 dimension_names, or v2's "_ARRAY_DIMENSIONS" attribute (which
+     * stays in attributes): NULL or ndim entries, each NULL or a string */
     char **dimension_names;
     /* The attributes object (never NULL after a successful parse). */
     cJSON *attributes;

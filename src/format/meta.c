@@ -488,6 +488,20 @@ static int v2_attributes(cJSON *root, const char *attrs_doc, size_t attrs_len,
     return 0;
 }
 
+/* Zarr v2 has no dimension names; xarray's convention, which netCDF and
+ * GDAL follow, keeps them in the attribute "_ARRAY_DIMENSIONS" (a list of
+ * ndim strings). One of another form is left as a plain attribute. */
+static int v2_dimension_names(pz_meta *m, pz_err *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->attributes, PZ_V2_DIMS_ATTR);
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != m->ndim || m->ndim == 0)
+        return 0;
+    for (const cJSON *c = v->child; c; c = c->next)
+        if (!cJSON_IsString(c))
+            return 0;
+    return v3_dimension_names(v, m, e);
+}
+
 static int parse_v2(cJSON *root, const char *attrs_doc, size_t attrs_len,
                     pz_meta *m, pz_err *e)
 {
@@ -513,7 +527,8 @@ static int parse_v2(cJSON *root, const char *attrs_doc, size_t attrs_len,
                                member(root, "filters"), m->v2_order_f,
                                m->v2_big_endian, m->ndim, m->dtype,
                                &m->pipeline, e));
-    return v2_attributes(root, attrs_doc, attrs_len, m, e);
+    PZ_TRY(v2_attributes(root, attrs_doc, attrs_len, m, e));
+    return v2_dimension_names(m, e);
 }
 
 /* ------------------------------------------------------------ entry points */
