@@ -170,6 +170,10 @@ void pzarr_free_list(char **names, size_t count);
 int pzarr_attrs_get(pzarr_store *s, const char *name, char **json);
 /* Replaces the attributes with a JSON object text. Collective. */
 int pzarr_attrs_set(pzarr_store *s, const char *name, const char *json);
+/* Merges a JSON object text into the attributes: its keys are added or
+ * replaced, a key whose value is null is removed, the others stay.
+ * Collective. */
+int pzarr_attrs_update(pzarr_store *s, const char *name, const char *json);
 /* Frees a string the library returned; NULL is a no-op. Local. */
 void pzarr_free(void *p);
 
@@ -183,6 +187,49 @@ void pzarr_free(void *p);
  */
 int pzarr_array_create(pzarr_store *s, const char *name,
                        const char *metadata_json, pzarr_array **out);
+/*
+ * An array described without JSON. Zeroed fields take the defaults, so
+ *
+ *     pzarr_spec sp = {.dtype = PZARR_FLOAT64, .ndim = 3,
+ *                      .shape = {nt, ny, nx}, .chunks = {1, ny, nx},
+ *                      .codec = "zstd:3", .dims = {"time", "y", "x"}};
+ *
+ * describes a Zarr v3 float64 array of zstd-compressed chunks whose
+ * dimensions are named (v2: in the "_ARRAY_DIMENSIONS" attribute that
+ * xarray, netCDF and GDAL read).
+ */
+typedef struct pzarr_spec {
+    int zarr_format;                   /* 3 or 2; 0 is 3 */
+    pzarr_dtype dtype;
+    int ndim;
+    uint64_t shape[PZARR_MAX_NDIM];
+    uint64_t chunks[PZARR_MAX_NDIM];   /* all 0: one chunk, the whole array */
+    uint64_t shard[PZARR_MAX_NDIM];    /* all 0: no sharding; else the shard
+                                          shape (v3), a multiple of chunks,
+                                          which are then the inner chunks */
+    const char *codec;                 /* "zstd:3" (NULL), "zstd:LEVEL",
+                                          "blosc:CNAME:CLEVEL:SHUFFLE" (e.g.
+                                          "blosc:lz4:5:shuffle"), "gzip:6",
+                                          "zlib:5" (v2), "none"; "+crc32c"
+                                          appends a checksum (v3) */
+    const char *fill;                  /* "0" (NULL; "false" for bool),
+                                          a number, "nan", "inf", "-inf",
+                                          "true", "RE,IM", "null" (v2) */
+    const char *dims[PZARR_MAX_NDIM];  /* dimension names; all NULL: none */
+    char order;                        /* 'C' (0) or 'F': order in a chunk */
+    char separator;                    /* chunk keys: 0 is '/' (v3), '.' (v2) */
+    int big_endian;                    /* byte order on disk; 0: little */
+    const char *attributes;            /* a JSON object text, or NULL */
+} pzarr_spec;
+
+/* The metadata document a spec describes (what pzarr_array_create takes);
+ * free with pzarr_free. On failure a message naming the wrong field goes to
+ * msg (cap bytes; NULL for none). Local; no store needed. */
+int pzarr_spec_document(const pzarr_spec *spec, char **json, char *msg, size_t cap);
+/* Creates the array a spec describes, as pzarr_array_create does with its
+ * document. Collective. */
+int pzarr_array_create_spec(pzarr_store *s, const char *name, const pzarr_spec *spec,
+                            pzarr_array **out);
 /* Opens an existing array. Collective. */
 int pzarr_array_open(pzarr_store *s, const char *name, pzarr_array **out);
 

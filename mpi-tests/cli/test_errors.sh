@@ -67,20 +67,20 @@ c "codec zstd: level '99' is not in" --dtype int8 --shape 4 --codec zstd:99
 c "codec gzip: level '10' is not in 0..9" --dtype int8 --shape 4 --codec gzip:10
 c "codec blosc: unknown compressor 'foo'" --dtype int8 --shape 4 --codec blosc:foo
 c "codec blosc: unknown shuffle 'mix'" --dtype int8 --shape 4 --codec blosc:lz4:5:mix
-c "codec crc32c needs --format 3" --dtype int8 --shape 4 --format 2 --codec zstd+crc32c
+c "codec crc32c needs format 3" --dtype int8 --shape 4 --format 2 --codec zstd+crc32c
 c "codec zlib exists in Zarr v2 only" --dtype int8 --shape 4 --codec zlib:3
 c "Zarr v2 arrays take a single compressor" --dtype int8 --shape 4 --format 2 --codec zstd+gzip
-c "--fill 'abc' is not a valid float32 value" --dtype float32 --shape 4 --fill abc
-c "--fill '256' is not a valid uint8 value" --dtype uint8 --shape 4 --fill 256
-c "--fill '-129' is not a valid int8 value" --dtype int8 --shape 4 --fill -129
-c "--fill '1e39' is not a valid float32 value" --dtype float32 --shape 4 --fill 1e39
-c "--fill 'maybe' is not a valid bool value" --dtype bool --shape 4 --fill maybe
-c "null needs --format 2" --dtype int8 --shape 4 --fill null
+c "fill value 'abc' is not a valid float32 value" --dtype float32 --shape 4 --fill abc
+c "fill value '256' is not a valid uint8 value" --dtype uint8 --shape 4 --fill 256
+c "fill value '-129' is not a valid int8 value" --dtype int8 --shape 4 --fill -129
+c "fill value '1e39' is not a valid float32 value" --dtype float32 --shape 4 --fill 1e39
+c "fill value 'maybe' is not a valid bool value" --dtype bool --shape 4 --fill maybe
+c "fill value null needs format 2" --dtype int8 --shape 4 --fill null
 c "--format '4' is neither 3 nor 2" --dtype int8 --shape 4 --format 4
 c "--order 'X' is neither C nor F" --dtype int8 --shape 4 --order X
 c "--separator ':' is neither / nor ." --dtype int8 --shape 4 --separator :
 c "--endian 'middle' is neither little nor big" --dtype int8 --shape 4 --endian middle
-c "--attrs '\[1\]' is not a JSON object" --dtype int8 --shape 4 --attrs '[1]'
+c "attributes '\[1\]' are not a JSON object" --dtype int8 --shape 4 --attrs '[1]'
 c "--dims 'x' has 1 names, the array has 2" --dtype int8 --shape 4,4 --dimension-names x
 c "--dims 'y,,x': dimension 1 has no name" --dtype int8 --shape 4,4,4 --format 2 --dims y,,x
 c "unknown option '--colour'" --dtype int8 --shape 4 --colour red

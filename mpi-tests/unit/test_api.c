@@ -966,6 +966,252 @@ static void test_fill_chunk_not_stored(void **state)
     CHECK_OK(pzarr_close(s), "close");
 }
 
+/* ------------------------------------------------------------ specs, dims, consolidated */
+
+/* A spec's document: every field lands where Zarr puts it. */
+static void test_spec_documents(void **state)
+{
+    (void)state;
+    char msg[512], *doc = NULL;
+    pzarr_spec v3 = {.dtype = PZARR_FLOAT32, .ndim = 2, .shape = {100, 60},
+                     .chunks = {10, 20}, .shard = {50, 60}, .codec = "blosc:zstd:7:bitshuffle",
+                     .fill = "nan", .dims = {"y", "x"}, .attributes = "{\"units\":\"K\"}"};
+    CHECK_OK(pzarr_spec_document(&v3, &doc, msg, sizeof msg), msg);
+    cJSON *j = cJSON_Parse(doc);
+    assert_non_null(j);
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "shape"), "[100,60]"));
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "chunk_grid"),
+                              "{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[50,60]}}"));
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "dimension_names"), "[\"y\",\"x\"]"));
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "fill_value"), "\"NaN\""));
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "attributes"), "{\"units\":\"K\"}"));
+    const cJSON *sh = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "codecs"), 0);
+    assert_string_equal(cJSON_GetObjectItem(sh, "name")->valuestring, "sharding_indexed");
+    const cJSON *cfg = cJSON_GetObjectItem(sh, "configuration");
+    assert_true(json_same_obj(cJSON_GetObjectItem(cfg, "chunk_shape"), "[10,20]"));
+    const cJSON *inner = cJSON_GetArrayItem(cJSON_GetObjectItem(cfg, "codecs"), 1);
+    assert_true(json_same_obj(inner, "{\"name\":\"blosc\",\"configuration\":{\"cname\":\"zstd\","
+                                     "\"clevel\":7,\"shuffle\":\"bitshuffle\",\"typesize\":4,"
+                                     "\"blocksize\":0}}"));
+    cJSON_Delete(j);
+    pzarr_free(doc);
+
+    pzarr_spec v2 = {.zarr_format = 2, .dtype = PZARR_INT16, .ndim = 3, .shape = {4, 5, 6},
+                     .codec = "zlib:4", .dims = {"t", "y", "x"}, .order = 'F',
+                     .big_endian = 1};
+    CHECK_OK(pzarr_spec_document(&v2, &doc, msg, sizeof msg), msg);
+    j = cJSON_Parse(doc);
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "chunks"), "[4,5,6]")); /* default */
+    assert_string_equal(cJSON_GetObjectItem(j, "dtype")->valuestring, ">i2");
+    assert_string_equal(cJSON_GetObjectItem(j, "order")->valuestring, "F");
+    assert_string_equal(cJSON_GetObjectItem(j, "dimension_separator")->valuestring, ".");
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "compressor"), "{\"id\":\"zlib\",\"level\":4}"));
+    assert_true(json_same_obj(cJSON_GetObjectItem(j, "attributes"),
+                              "{\"_ARRAY_DIMENSIONS\":[\"t\",\"y\",\"x\"]}"));
+    assert_null(cJSON_GetObjectItem(j, "dimension_names"));
+    cJSON_Delete(j);
+    pzarr_free(doc);
+
+    /* Wrong specs: PZARR_EINVAL and a message naming the field. */
+    static const struct {
+        pzarr_spec sp;
+        const char *needle;
+    } bad[] = {
+        {{.dtype = PZARR_INT8, .ndim = 1, .shape = {4}, .codec = "lz5"}, "unknown codec 'lz5'"},
+        {{.zarr_format = 2, .dtype = PZARR_INT8, .ndim = 1, .shape = {4}, .codec = "zstd+crc32c"},
+         "crc32c needs format 3"},
+        {{.dtype = PZARR_UINT8, .ndim = 1, .shape = {4}, .fill = "256"},
+         "fill value '256' is not a valid uint8"},
+        {{.dtype = PZARR_INT8, .ndim = 1, .shape = {4}, .dims = {"a", "b"}},
+         "dimension name 1 ('b') given, the array has 1"},
+        {{.zarr_format = 2, .dtype = PZARR_INT8, .ndim = 2, .shape = {4, 4}, .dims = {"a"}},
+         "dimension 1 has no name"},
+        {{.zarr_format = 2, .dtype = PZARR_INT8, .ndim = 1, .shape = {4}, .chunks = {2},
+          .shard = {4}}, "sharding needs format 3"},
+        {{.dtype = PZARR_INT8, .ndim = 1, .shape = {9}, .chunks = {2}, .shard = {3}},
+         "must be a positive multiple of the chunk size 2"},
+        {{.dtype = PZARR_INT8, .ndim = 2, .shape = {4, 4}, .chunks = {2, 0}},
+         "chunks: dimension 1 is 0"},
+        {{.dtype = PZARR_INT8, .ndim = 1, .shape = {4}, .attributes = "[1]"},
+         "are not a JSON object"},
+        {{.dtype = PZARR_INT8, .ndim = 1, .shape = {4}, .order = 'X'}, "order 'X'"},
+        {{.zarr_format = 4, .dtype = PZARR_INT8, .ndim = 1, .shape = {4}}, "format 4"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        doc = NULL;
+        int rc = pzarr_spec_document(&bad[i].sp, &doc, msg, sizeof msg);
+        if (rc != PZARR_EINVAL || !strstr(msg, bad[i].needle))
+            print_error("case %zu: rc %d, message \"%s\", wanted \"%s\"\n", i, rc, msg,
+                        bad[i].needle);
+        assert_int_equal(rc, PZARR_EINVAL);
+        assert_non_null(strstr(msg, bad[i].needle));
+        assert_null(doc);
+    }
+}
+
+static void expect_dims(pzarr_array *a, int n, const char *const *want)
+{
+    char **names = NULL;
+    size_t count = 99;
+    CHECK_OK(pzarr_array_dimension_names(a, &names, &count), pzarr_array_errmsg(a));
+    assert_int_equal(count, (size_t)n);
+    for (int d = 0; d < n; d++)
+        assert_string_equal(names[d], want[d]);
+    pzarr_free_list(names, count);
+}
+
+/* Arrays made from specs in both formats; their dimension names read back,
+ * also after reopening; an array without names has none. */
+static void test_create_spec_dims(void **state)
+{
+    (void)state;
+    char root[4096];
+    static const char *const tyx[] = {"time", "y", "x"};
+    for (int fmt = 2; fmt <= 3; fmt++) {
+        fresh_dir(fmt == 2 ? "spec2" : "spec3", root, sizeof root);
+        pzarr_store *s = open_store(root, PZARR_CREATE | (fmt == 2 ? PZARR_FORMAT_V2 : 0));
+        pzarr_spec sp = {.zarr_format = fmt, .dtype = PZARR_FLOAT64, .ndim = 3,
+                         .shape = {6, 4, 5}, .chunks = {1, 4, 5}, .codec = "zstd:1",
+                         .fill = "nan", .dims = {"time", "y", "x"}};
+        pzarr_array *a = NULL;
+        CHECK_OK(pzarr_array_create_spec(s, "grp/temp", &sp, &a), pzarr_errmsg(s));
+        expect_dims(a, 3, tyx);
+        double row[20];
+        for (int i = 0; i < 20; i++)
+            row[i] = i + 0.5;
+        uint64_t st[3] = {2, 0, 0}, ct[3] = {1, 4, 5};
+        CHECK_OK(pzarr_array_write(a, st, ct, row), pzarr_array_errmsg(a));
+        CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        pzarr_spec plain = {.zarr_format = fmt, .dtype = PZARR_INT8, .ndim = 1, .shape = {3}};
+        CHECK_OK(pzarr_array_create_spec(s, "plain", &plain, &a), pzarr_errmsg(s));
+        expect_dims(a, 0, NULL);
+        CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        /* A bad spec fails on every rank and creates nothing. */
+        pzarr_spec bad = sp;
+        bad.codec = "zstd:99";
+        assert_int_equal(pzarr_array_create_spec(s, "bad", &bad, &a), PZARR_EINVAL);
+        assert_non_null(strstr(pzarr_errmsg(s), "codec zstd: level '99'"));
+        assert_false(exists(root, "bad"));
+        CHECK_OK(pzarr_close(s), "close");
+
+        s = open_store(root, PZARR_RDONLY);
+        CHECK_OK(pzarr_array_open(s, "grp/temp", &a), pzarr_errmsg(s));
+        expect_dims(a, 3, tyx);
+        double got[20];
+        CHECK_OK(pzarr_array_read(a, st, ct, got), pzarr_array_errmsg(a));
+        assert_memory_equal(got, row, sizeof row);
+        CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        CHECK_OK(pzarr_close(s), "close");
+    }
+}
+
+/* Attribute updates merge: new keys added, given keys replaced, null removes. */
+static void test_attrs_update(void **state)
+{
+    (void)state;
+    char root[4096];
+    for (int fmt = 2; fmt <= 3; fmt++) {
+        fresh_dir(fmt == 2 ? "upd2" : "upd3", root, sizeof root);
+        pzarr_store *s = open_store(root, PZARR_CREATE | (fmt == 2 ? PZARR_FORMAT_V2 : 0));
+        pzarr_spec sp = {.zarr_format = fmt, .dtype = PZARR_INT32, .ndim = 1, .shape = {4},
+                         .dims = {"n"}, .attributes = "{\"a\":1,\"b\":[2],\"keep\":\"k\"}"};
+        pzarr_array *a = NULL;
+        CHECK_OK(pzarr_array_create_spec(s, "v", &sp, &a), pzarr_errmsg(s));
+        CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        CHECK_OK(pzarr_attrs_update(s, "v", "{\"b\":3,\"c\":{\"d\":4},\"a\":null}"),
+                 pzarr_errmsg(s));
+        const char *want = fmt == 2
+            ? "{\"b\":3,\"c\":{\"d\":4},\"keep\":\"k\",\"_ARRAY_DIMENSIONS\":[\"n\"]}"
+            : "{\"b\":3,\"c\":{\"d\":4},\"keep\":\"k\"}";
+        check_attrs(s, "v", want);
+        CHECK_OK(pzarr_attrs_update(s, "", "{\"title\":\"run 7\"}"), pzarr_errmsg(s));
+        check_attrs(s, "", "{\"title\":\"run 7\"}");
+        assert_int_equal(pzarr_attrs_update(s, "v", "[1]"), PZARR_EINVAL);
+        assert_int_equal(pzarr_attrs_update(s, "none", "{}"), PZARR_ENOENT);
+        /* The consolidated metadata follows (this store was made here). */
+        cJSON *c = load_json(root, fmt == 2 ? ".zmetadata" : "zarr.json");
+        const cJSON *m = fmt == 2 ? cJSON_GetObjectItem(c, "metadata")
+                                  : cJSON_GetObjectItem(cJSON_GetObjectItem(c,
+                                        "consolidated_metadata"), "metadata");
+        const cJSON *va = fmt == 2 ? cJSON_GetObjectItem(m, "v/.zattrs")
+                                   : cJSON_GetObjectItem(cJSON_GetObjectItem(m, "v"),
+                                                         "attributes");
+        assert_true(json_same_obj(va, want));
+        if (fmt == 2)
+            assert_true(json_same_obj(cJSON_GetObjectItem(m, ".zattrs"), "{\"title\":\"run 7\"}"));
+        else
+            assert_true(json_same_obj(cJSON_GetObjectItem(c, "attributes"),
+                                      "{\"title\":\"run 7\"}"));
+        cJSON_Delete(c);
+        CHECK_OK(pzarr_close(s), "close");
+    }
+}
+
+/* Consolidated metadata: made for new stores unless PZARR_NO_CONSOLIDATE,
+ * kept current in a store that has it (groups, arrays, attributes, resize),
+ * and opening N arrays then reads no per-array document. */
+static void test_consolidated(void **state)
+{
+    (void)state;
+    char root[4096];
+    fresh_dir("noconsol", root, sizeof root);
+    pzarr_store *s = open_store(root, PZARR_CREATE | PZARR_FORMAT_V2 | PZARR_NO_CONSOLIDATE);
+    CHECK_OK(pzarr_group_create(s, "g", 0, NULL), pzarr_errmsg(s));
+    CHECK_OK(pzarr_close(s), "close");
+    assert_false(exists(root, ".zmetadata"));
+
+    for (int fmt = 2; fmt <= 3; fmt++) {
+        fresh_dir(fmt == 2 ? "consol2" : "consol3", root, sizeof root);
+        s = open_store(root, PZARR_CREATE | (fmt == 2 ? PZARR_FORMAT_V2 : 0));
+        CHECK_OK(pzarr_group_create(s, "g", 0, "{\"x\":1}"), pzarr_errmsg(s));
+        pzarr_spec sp = {.zarr_format = fmt, .dtype = PZARR_UINT16, .ndim = 1, .shape = {8},
+                         .chunks = {4}, .dims = {"n"}};
+        char name[16];
+        for (int i = 0; i < 3; i++) {
+            pzarr_array *a = NULL;
+            snprintf(name, sizeof name, "g/v%d", i);
+            CHECK_OK(pzarr_array_create_spec(s, name, &sp, &a), pzarr_errmsg(s));
+            if (i == 0)
+                CHECK_OK(pzarr_array_resize(a, (uint64_t[]){12}), pzarr_array_errmsg(a));
+            CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        }
+        CHECK_OK(pzarr_close(s), "close");
+        cJSON *c = load_json(root, fmt == 2 ? ".zmetadata" : "zarr.json");
+        const cJSON *m = fmt == 2 ? cJSON_GetObjectItem(c, "metadata")
+                                  : cJSON_GetObjectItem(cJSON_GetObjectItem(c,
+                                        "consolidated_metadata"), "metadata");
+        assert_non_null(m);
+        const cJSON *v0 = cJSON_GetObjectItem(m, fmt == 2 ? "g/v0/.zarray" : "g/v0");
+        assert_true(json_same_obj(cJSON_GetObjectItem(v0, "shape"), "[12]"));
+        assert_non_null(cJSON_GetObjectItem(m, fmt == 2 ? "g/v2/.zarray" : "g/v2"));
+        assert_non_null(cJSON_GetObjectItem(m, fmt == 2 ? "g/.zgroup" : "g"));
+        cJSON_Delete(c);
+
+        /* Reopened: the three arrays open from the one document. */
+        s = open_store(root, PZARR_RDONLY);
+        pzarr_stats st0, st1;
+        CHECK_OK(pzarr_get_stats(s, &st0), "stats");
+        for (int i = 0; i < 3; i++) {
+            pzarr_array *a = NULL;
+            snprintf(name, sizeof name, "g/v%d", i);
+            CHECK_OK(pzarr_array_open(s, name, &a), pzarr_errmsg(s));
+            pzarr_array_info in;
+            CHECK_OK(pzarr_array_get_info(a, &in), "info");
+            assert_int_equal(in.shape[0], i == 0 ? 12 : 8);
+            CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        }
+        CHECK_OK(pzarr_get_stats(s, &st1), "stats");
+        int rank;
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+        /* Rank 0 looks only for a commit record per array (none here). */
+        if (rank == 0 && st1.meta_reads - st0.meta_reads != 3)
+            print_error("meta reads for 3 opens: %llu\n",
+                        (unsigned long long)(st1.meta_reads - st0.meta_reads));
+        assert_int_equal(st1.meta_reads - st0.meta_reads, rank == 0 ? 3 : 0);
+        CHECK_OK(pzarr_close(s), "close");
+    }
+}
+
 int main(int argc, char **argv)
 {
     /* MPICH's MPI_Init leaks hwloc plugin memory (1016 bytes, unrelated to
@@ -989,6 +1235,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_dtypes_v2),
         cmocka_unit_test(test_fill_values),
         cmocka_unit_test(test_fill_chunk_not_stored),
+        cmocka_unit_test(test_spec_documents),
+        cmocka_unit_test(test_create_spec_dims),
+        cmocka_unit_test(test_attrs_update),
+        cmocka_unit_test(test_consolidated),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     MPI_Finalize();

@@ -202,6 +202,28 @@ int pzarr_array_create(pzarr_store *s, const char *name, const char *metadata_js
     return array_finish_open(s, a, &e, out);
 }
 
+int pzarr_array_create_spec(pzarr_store *s, const char *name, const pzarr_spec *spec,
+                            pzarr_array **out)
+{
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
+    if (out)
+        *out = NULL;
+    pz_err e;
+    pz_err_clear(&e);
+    char *doc = NULL;
+    /* Every rank builds the same document from the same spec, so a wrong
+     * spec fails alike everywhere before anything is created. */
+    if (pz_spec_document(spec, &doc, &e) != 0) {
+        s->err = e;
+        pz_free(doc);
+        return pz_store_end(s, PZ_ANY_RANK, &e);
+    }
+    int rc = pzarr_array_create(s, name, doc, out);
+    pz_free(doc);
+    return rc;
+}
+
 /* A read-only store whose array holds a commit record: the flush it names
  * has happened. Its documents replace the stored ones, and reads resolve
  * files through the flush's staged names. */

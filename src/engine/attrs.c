@@ -89,7 +89,41 @@ static int attrs_set_root0(pzarr_store *s, const char *name, cJSON *attrs, pz_er
     return rc;
 }
 
-int pzarr_attrs_set(pzarr_store *s, const char *name, const char *json)
+/* Rank 0: the node's attributes with `delta` merged in (a null value
+ * removes its key). */
+static int merge_root0(pzarr_store *s, const char *name, const cJSON *delta, pz_err *e,
+                       cJSON **out)
+{
+    *out = NULL;
+    char *dir = pz_node_dir(s, name);
+    if (!dir)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    pz_node_docs nd = {0};
+    int rc = pz_node_probe(s, dir, &nd);
+    if (rc)
+        *e = s->err;
+    else if (nd.kind == PZARR_NODE_NONE)
+        rc = pz_err_set(e, PZARR_ENOENT, "no node at \"%s\"", name);
+    cJSON *a = rc == 0 ? attrs_of(&nd) : NULL;
+    if (rc == 0 && !cJSON_IsObject(a))
+        rc = pz_err_set(e, PZARR_EMETA, "attributes of \"%s\" are not a JSON object", name);
+    for (const cJSON *k = delta->child; rc == 0 && k; k = k->next) {
+        cJSON_DeleteItemFromObjectCaseSensitive(a, k->string);
+        cJSON *v = cJSON_IsNull(k) ? NULL : cJSON_Duplicate(k, true);
+        if (v)
+            cJSON_AddItemToObject(a, k->string, v);
+    }
+    pz_node_docs_free(&nd);
+    pz_free(dir);
+    if (rc)
+        cJSON_Delete(a);
+    else
+        *out = a;
+    return rc;
+}
+
+/* The store end of a set or an update: replace (merge false) or merge. */
+static int attrs_write(pzarr_store *s, const char *name, const char *json, bool merge)
 {
     if (!s || !pz_live_has(s))
         return PZARR_EINVAL;
@@ -99,9 +133,23 @@ int pzarr_attrs_set(pzarr_store *s, const char *name, const char *json)
         pz_node_parse_attrs(s, json ? json : "", &attrs) == 0 && !(s->flags & PZARR_RDWR))
         pz_err_set(&s->err, PZARR_ERDONLY, "store %s is read-only", s->root);
     pz_err e = s->err;
-    if (e.code == 0 && s->rank == 0)
-        attrs_set_root0(s, canon, attrs, &e);
+    if (e.code == 0 && s->rank == 0) {
+        cJSON *merged = NULL;
+        if (!merge || merge_root0(s, canon, attrs, &e, &merged) == 0)
+            attrs_set_root0(s, canon, merge ? merged : attrs, &e);
+        cJSON_Delete(merged);
+    }
     cJSON_Delete(attrs);
     return pz_store_end(s, PZ_ROOT_IO, &e);
+}
+
+int pzarr_attrs_set(pzarr_store *s, const char *name, const char *json)
+{
+    return attrs_write(s, name, json, false);
+}
+
+int pzarr_attrs_update(pzarr_store *s, const char *name, const char *json)
+{
+    return attrs_write(s, name, json, true);
 }
 

@@ -64,6 +64,10 @@ int pz_meta_copy(const pz_meta *src, pz_meta *dst);
 /* Group documents (zarr.json or .zgroup). */
 char *pz_group_emit(int zarr_format, const cJSON *attributes);
 
+/* spec.c: the array document a spec describes (pz_malloc'd text);
+ * PZARR_EINVAL with a message naming the field that is wrong. */
+int pz_spec_document(const pzarr_spec *spec, char **json, pz_err *e);
+
 /* Chunks along dimension d and in all (UINT64_MAX on overflow). */
 uint64_t pz_meta_grid_dim(const pz_meta *m, int d);
 uint64_t pz_meta_nchunks(const pz_meta *m);

@@ -1,0 +1,587 @@
+/*
+ * Array specs: a pzarr_spec (dtype, shape, chunks, shards, a codec string
+ * such as "blosc:lz4:5:shuffle", fill value text, dimension names, format,
+ * order, attributes) -> the Zarr v3 zarr.json or v2 .zarray document it
+ * describes, so that nobody writes metadata JSON by hand. The CLI's
+ * `create` options are a spec too.
+ */
+#include "format.h"
+
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CODECS 8
+
+typedef enum { K_ZSTD, K_BLOSC, K_GZIP, K_ZLIB, K_CRC32C } kind;
+
+typedef struct codec {
+    kind k;
+    int level; /* zstd, gzip, zlib; blosc clevel */
+    char cname[16];
+    int shuffle; /* 0 noshuffle, 1 shuffle, 2 bitshuffle */
+} codec;
+
+typedef struct plan {
+    const pzarr_spec *sp;
+    int format;
+    size_t itemsize;
+    uint64_t chunks[PZARR_MAX_NDIM];
+    bool sharded, order_f, big;
+    char sep;
+    int n;
+    codec c[MAX_CODECS];
+} plan;
+
+/* ------------------------------------------------------------ numbers */
+
+static bool parse_i64(const char *s, int64_t *v)
+{
+    char *end;
+    if (!s[0])
+        return false;
+    long long x = strtoll(s, &end, 10);
+    if (*end)
+        return false;
+    *v = x;
+    return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!s[0] || s[0] == '-')
+        return false;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (*end)
+        return false;
+    *v = x;
+    return true;
+}
+
+static bool in_range(const char *s, int lo, int hi, int *out)
+{
+    int64_t v;
+    if (!parse_i64(s, &v) || v < lo || v > hi)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* ------------------------------------------------------------ codecs */
+
+static int blosc_fields(char *f[], int nf, codec *k, pz_err *e)
+{
+    static const char *cnames[] = {"blosclz", "lz4", "lz4hc", "zlib", "zstd", "snappy"};
+    static const char *shuffles[] = {"noshuffle", "shuffle", "bitshuffle"};
+    k->k = K_BLOSC;
+    snprintf(k->cname, sizeof k->cname, "lz4");
+    k->level = 5;
+    k->shuffle = 1;
+    if (nf > 4)
+        return pz_err_set(e, PZARR_EINVAL,
+                          "codec blosc: too many fields (blosc:CNAME:CLEVEL:SHUFFLE)");
+    if (nf > 1) {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof cnames / sizeof cnames[0]; i++)
+            ok = ok || strcmp(f[1], cnames[i]) == 0;
+        if (!ok)
+            return pz_err_set(e, PZARR_EINVAL,
+                              "codec blosc: unknown compressor '%.40s' (blosclz, lz4, lz4hc, "
+                              "zlib, zstd, snappy)",
+                              f[1]);
+        snprintf(k->cname, sizeof k->cname, "%s", f[1]);
+    }
+    if (nf > 2 && !in_range(f[2], 0, 9, &k->level))
+        return pz_err_set(e, PZARR_EINVAL, "codec blosc: level '%.40s' is not in 0..9", f[2]);
+    if (nf > 3) {
+        k->shuffle = -1;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(f[3], shuffles[i]) == 0)
+                k->shuffle = i;
+        if (k->shuffle < 0 && !in_range(f[3], 0, 2, &k->shuffle))
+            return pz_err_set(e, PZARR_EINVAL,
+                              "codec blosc: unknown shuffle '%.40s' (noshuffle, shuffle, "
+                              "bitshuffle)",
+                              f[3]);
+    }
+    return 0;
+}
+
+/* One '+'-separated item of a codec string (modified); *none for "none". */
+static int codec_item(char *item, codec *k, bool *none, pz_err *e)
+{
+    char *f[8] = {0};
+    int nf = 0;
+    for (char *p = item; nf < 8;) {
+        f[nf++] = p;
+        char *colon = strchr(p, ':');
+        if (!colon)
+            break;
+        *colon = '\0';
+        p = colon + 1;
+    }
+    const char *name = f[0];
+    *none = false;
+    memset(k, 0, sizeof *k);
+    if (strcmp(name, "none") == 0 || strcmp(name, "crc32c") == 0) {
+        *none = name[0] == 'n';
+        k->k = K_CRC32C;
+        return nf > 1 ? pz_err_set(e, PZARR_EINVAL, "codec %s takes no parameter", name) : 0;
+    }
+    if (strcmp(name, "blosc") == 0)
+        return blosc_fields(f, nf, k, e);
+    int lo = 0, hi = 9, def = 6;
+    if (strcmp(name, "zstd") == 0)
+        k->k = K_ZSTD, lo = -131072, hi = 22, def = 3;
+    else if (strcmp(name, "gzip") == 0)
+        k->k = K_GZIP;
+    else if (strcmp(name, "zlib") == 0)
+        k->k = K_ZLIB;
+    else
+        return pz_err_set(e, PZARR_EINVAL,
+                          "unknown codec '%.40s' (zstd, blosc, gzip, zlib, crc32c, none)", name);
+    k->level = def;
+    if (nf > 2)
+        return pz_err_set(e, PZARR_EINVAL, "codec %s takes one parameter, the level", name);
+    if (nf == 2 && !in_range(f[1], lo, hi, &k->level))
+        return pz_err_set(e, PZARR_EINVAL, "codec %s: level '%.40s' is not in %d..%d", name,
+                          f[1], lo, hi);
+    return 0;
+}
+
+static int parse_codecs(plan *p, const char *s, pz_err *e)
+{
+    char buf[256];
+    if (strlen(s) >= sizeof buf)
+        return pz_err_set(e, PZARR_EINVAL, "codec '%.40s...' is too long", s);
+    snprintf(buf, sizeof buf, "%s", s);
+    p->n = 0;
+    for (char *q = buf;;) {
+        char *plus = strchr(q, '+');
+        if (plus)
+            *plus = '\0';
+        bool none;
+        if (p->n == MAX_CODECS)
+            return pz_err_set(e, PZARR_EINVAL, "codec '%.80s': too many codecs", s);
+        PZ_TRY(codec_item(q, &p->c[p->n], &none, e));
+        if (!none)
+            p->n++;
+        if (!plus)
+            break;
+        q = plus + 1;
+    }
+    int compressors = 0;
+    for (int i = 0; i < p->n; i++) {
+        if (p->format == 2 && p->c[i].k == K_CRC32C)
+            return pz_err_set(e, PZARR_EINVAL, "codec crc32c needs format 3");
+        if (p->format == 3 && p->c[i].k == K_ZLIB)
+            return pz_err_set(e, PZARR_EINVAL,
+                              "codec zlib exists in Zarr v2 only (use gzip or format 2)");
+        compressors += p->c[i].k != K_CRC32C;
+    }
+    if (p->format == 2 && compressors > 1)
+        return pz_err_set(e, PZARR_EINVAL, "Zarr v2 arrays take a single compressor");
+    return 0;
+}
+
+/* ------------------------------------------------------------ fill value */
+
+static cJSON *fill_float(const char *s, pzarr_dtype t, bool *ok)
+{
+    *ok = true;
+    if (strcmp(s, "nan") == 0 || strcmp(s, "NaN") == 0)
+        return cJSON_CreateString("NaN");
+    if (!strcmp(s, "inf") || !strcmp(s, "+inf") || !strcmp(s, "Infinity") ||
+        !strcmp(s, "infinity"))
+        return cJSON_CreateString("Infinity");
+    if (!strcmp(s, "-inf") || !strcmp(s, "-Infinity") || !strcmp(s, "-infinity"))
+        return cJSON_CreateString("-Infinity");
+    char *end;
+    double v = strtod(s, &end);
+    double max = t == PZARR_FLOAT16                                ? 65504.0
+                 : (t == PZARR_FLOAT32 || t == PZARR_COMPLEX64) ? (double)FLT_MAX
+                                                                 : DBL_MAX;
+    if (!s[0] || *end || !isfinite(v) || fabs(v) > max) {
+        *ok = false;
+        return NULL;
+    }
+    return cJSON_CreateNumber(v);
+}
+
+static cJSON *fill_int(const char *s, pzarr_dtype t, bool *ok)
+{
+    static const int64_t lo[] = {[PZARR_INT8] = INT8_MIN, [PZARR_INT16] = INT16_MIN,
+                                 [PZARR_INT32] = INT32_MIN, [PZARR_INT64] = INT64_MIN};
+    static const int64_t hi[] = {[PZARR_INT8] = INT8_MAX, [PZARR_INT16] = INT16_MAX,
+                                 [PZARR_INT32] = INT32_MAX, [PZARR_INT64] = INT64_MAX};
+    static const uint64_t uhi[] = {[PZARR_UINT8] = UINT8_MAX, [PZARR_UINT16] = UINT16_MAX,
+                                   [PZARR_UINT32] = UINT32_MAX, [PZARR_UINT64] = UINT64_MAX};
+    char text[32];
+    *ok = false;
+    if (t >= PZARR_UINT8) {
+        uint64_t u;
+        if (!parse_u64(s[0] == '+' ? s + 1 : s, &u) || u > uhi[t])
+            return NULL;
+        snprintf(text, sizeof text, "%" PRIu64, u);
+    } else {
+        int64_t v;
+        if (!parse_i64(s, &v) || v < lo[t] || v > hi[t])
+            return NULL;
+        snprintf(text, sizeof text, "%" PRId64, v);
+    }
+    *ok = true;
+    return cJSON_CreateRaw(text); /* a double would round integers past 2^53 */
+}
+
+static cJSON *fill_complex(const char *s, pzarr_dtype t, bool *ok)
+{
+    char re[64];
+    const char *comma = strchr(s, ',');
+    const char *im = comma ? comma + 1 : "0";
+    size_t len = comma ? (size_t)(comma - s) : strlen(s);
+    *ok = false;
+    if (len >= sizeof re)
+        return NULL;
+    memcpy(re, s, len);
+    re[len] = '\0';
+    cJSON *arr = cJSON_CreateArray();
+    cJSON *a = fill_float(re, t, ok);
+    if (*ok && a)
+        cJSON_AddItemToArray(arr, a);
+    cJSON *b = *ok ? fill_float(im, t, ok) : NULL;
+    if (*ok && b)
+        cJSON_AddItemToArray(arr, b);
+    if (!*ok) {
+        cJSON_Delete(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static int fill_json(const plan *p, cJSON **out, pz_err *e)
+{
+    pzarr_dtype t = p->sp->dtype;
+    const char *s = p->sp->fill ? p->sp->fill : t == PZARR_BOOL ? "false" : "0";
+    bool ok = true;
+    cJSON *v = NULL;
+    if (strcmp(s, "null") == 0) {
+        if (p->format != 2)
+            return pz_err_set(e, PZARR_EINVAL, "fill value null needs format 2");
+        v = cJSON_CreateNull();
+    } else if (t == PZARR_BOOL) {
+        ok = !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "false") || !strcmp(s, "0");
+        v = ok ? cJSON_CreateBool(s[0] == 't' || s[0] == '1') : NULL;
+    } else if (t >= PZARR_FLOAT16 && t <= PZARR_FLOAT64) {
+        v = fill_float(s, t, &ok);
+    } else if (t == PZARR_COMPLEX64 || t == PZARR_COMPLEX128) {
+        v = fill_complex(s, t, &ok);
+    } else {
+        v = fill_int(s, t, &ok);
+    }
+    if (!ok || !v) {
+        cJSON_Delete(v);
+        return pz_err_set(e, PZARR_EINVAL, "fill value '%.60s' is not a valid %s value", s,
+                          pzarr_dtype_name(t));
+    }
+    *out = v;
+    return 0;
+}
+
+/* ------------------------------------------------------------ documents */
+
+static cJSON *dims_json(int n, const uint64_t *v)
+{
+    cJSON *arr = cJSON_CreateArray();
+    char text[32];
+    for (int i = 0; arr && i < n; i++) {
+        snprintf(text, sizeof text, "%" PRIu64, v[i]);
+        cJSON_AddItemToArray(arr, cJSON_CreateRaw(text));
+    }
+    return arr;
+}
+
+static cJSON *named(const char *name, cJSON *config)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    if (config)
+        cJSON_AddItemToObject(o, "configuration", config);
+    return o;
+}
+
+static cJSON *v3_codec(const codec *k, size_t itemsize)
+{
+    static const char *shuffles[] = {"noshuffle", "shuffle", "bitshuffle"};
+    cJSON *cfg = cJSON_CreateObject();
+    switch (k->k) {
+    case K_ZSTD:
+        cJSON_AddNumberToObject(cfg, "level", k->level);
+        cJSON_AddFalseToObject(cfg, "checksum");
+        return named("zstd", cfg);
+    case K_GZIP:
+        cJSON_AddNumberToObject(cfg, "level", k->level);
+        return named("gzip", cfg);
+    case K_BLOSC:
+        cJSON_AddStringToObject(cfg, "cname", k->cname);
+        cJSON_AddNumberToObject(cfg, "clevel", k->level);
+        cJSON_AddStringToObject(cfg, "shuffle", shuffles[k->shuffle]);
+        cJSON_AddNumberToObject(cfg, "typesize", (double)itemsize);
+        cJSON_AddNumberToObject(cfg, "blocksize", 0);
+        return named("blosc", cfg);
+    case K_CRC32C:
+    case K_ZLIB:
+        break;
+    }
+    cJSON_Delete(cfg);
+    return named("crc32c", NULL);
+}
+
+static cJSON *v3_codecs(const plan *p)
+{
+    int nd = p->sp->ndim;
+    cJSON *arr = cJSON_CreateArray();
+    if (p->order_f && nd > 1) {
+        int order[PZARR_MAX_NDIM];
+        for (int d = 0; d < nd; d++)
+            order[d] = nd - 1 - d;
+        cJSON *cfg = cJSON_CreateObject();
+        cJSON_AddItemToObject(cfg, "order", cJSON_CreateIntArray(order, nd));
+        cJSON_AddItemToArray(arr, named("transpose", cfg));
+    }
+    /* One-byte types have no byte order: zarr-python 3 writes no endian
+     * there, and zarrita.js would swap bools if told "big". */
+    cJSON *cfg = NULL;
+    if (p->itemsize > 1) {
+        cfg = cJSON_CreateObject();
+        cJSON_AddStringToObject(cfg, "endian", p->big ? "big" : "little");
+    }
+    cJSON_AddItemToArray(arr, named("bytes", cfg));
+    for (int i = 0; i < p->n; i++)
+        cJSON_AddItemToArray(arr, v3_codec(&p->c[i], p->itemsize));
+    return arr;
+}
+
+/* Sharded: the codecs above are the inner chunks' codecs of one
+ * sharding_indexed codec, its index little endian with a crc32c, at the end
+ * of the shard (as zarr-python writes by default). */
+static cJSON *v3_sharding(const plan *p)
+{
+    cJSON *cfg = cJSON_CreateObject();
+    cJSON_AddItemToObject(cfg, "chunk_shape", dims_json(p->sp->ndim, p->chunks));
+    cJSON_AddItemToObject(cfg, "codecs", v3_codecs(p));
+    cJSON *ic = cJSON_CreateArray(), *bcfg = cJSON_CreateObject();
+    cJSON_AddStringToObject(bcfg, "endian", "little");
+    cJSON_AddItemToArray(ic, named("bytes", bcfg));
+    cJSON_AddItemToArray(ic, named("crc32c", NULL));
+    cJSON_AddItemToObject(cfg, "index_codecs", ic);
+    cJSON_AddStringToObject(cfg, "index_location", "end");
+    cJSON *arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, named("sharding_indexed", cfg));
+    return arr;
+}
+
+static cJSON *v3_document(const plan *p, cJSON *fill)
+{
+    const pzarr_spec *sp = p->sp;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "zarr_format", 3);
+    cJSON_AddStringToObject(doc, "node_type", "array");
+    cJSON_AddItemToObject(doc, "shape", dims_json(sp->ndim, sp->shape));
+    cJSON_AddStringToObject(doc, "data_type", pzarr_dtype_name(sp->dtype));
+    cJSON *grid = cJSON_CreateObject();
+    cJSON_AddItemToObject(grid, "chunk_shape",
+                          dims_json(sp->ndim, p->sharded ? sp->shard : p->chunks));
+    cJSON_AddItemToObject(doc, "chunk_grid", named("regular", grid));
+    cJSON *keys = cJSON_CreateObject();
+    char sep[2] = {p->sep, '\0'};
+    cJSON_AddStringToObject(keys, "separator", sep);
+    cJSON_AddItemToObject(doc, "chunk_key_encoding", named("default", keys));
+    cJSON_AddItemToObject(doc, "fill_value", fill);
+    cJSON_AddItemToObject(doc, "codecs", p->sharded ? v3_sharding(p) : v3_codecs(p));
+    return doc;
+}
+
+static cJSON *v2_compressor(const plan *p)
+{
+    if (p->n == 0)
+        return cJSON_CreateNull();
+    const codec *k = &p->c[0];
+    cJSON *o = cJSON_CreateObject();
+    switch (k->k) {
+    case K_ZSTD:
+        cJSON_AddStringToObject(o, "id", "zstd");
+        cJSON_AddNumberToObject(o, "level", k->level);
+        break;
+    case K_GZIP:
+    case K_ZLIB:
+        cJSON_AddStringToObject(o, "id", k->k == K_GZIP ? "gzip" : "zlib");
+        cJSON_AddNumberToObject(o, "level", k->level);
+        break;
+    case K_BLOSC:
+        cJSON_AddStringToObject(o, "id", "blosc");
+        cJSON_AddStringToObject(o, "cname", k->cname);
+        cJSON_AddNumberToObject(o, "clevel", k->level);
+        cJSON_AddNumberToObject(o, "shuffle", k->shuffle);
+        cJSON_AddNumberToObject(o, "blocksize", 0);
+        break;
+    case K_CRC32C:
+        break;
+    }
+    return o;
+}
+
+static cJSON *v2_document(const plan *p, cJSON *fill)
+{
+    static const char kinds[] = {
+        [PZARR_BOOL] = 'b',      [PZARR_INT8] = 'i',      [PZARR_INT16] = 'i',
+        [PZARR_INT32] = 'i',     [PZARR_INT64] = 'i',     [PZARR_UINT8] = 'u',
+        [PZARR_UINT16] = 'u',    [PZARR_UINT32] = 'u',    [PZARR_UINT64] = 'u',
+        [PZARR_FLOAT16] = 'f',   [PZARR_FLOAT32] = 'f',   [PZARR_FLOAT64] = 'f',
+        [PZARR_COMPLEX64] = 'c', [PZARR_COMPLEX128] = 'c'};
+    const pzarr_spec *sp = p->sp;
+    char dtype[8];
+    snprintf(dtype, sizeof dtype, "%c%c%zu", p->itemsize == 1 ? '|' : p->big ? '>' : '<',
+             kinds[sp->dtype], p->itemsize);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "zarr_format", 2);
+    cJSON_AddItemToObject(doc, "shape", dims_json(sp->ndim, sp->shape));
+    cJSON_AddItemToObject(doc, "chunks", dims_json(sp->ndim, p->chunks));
+    cJSON_AddStringToObject(doc, "dtype", dtype);
+    cJSON_AddItemToObject(doc, "compressor", v2_compressor(p));
+    cJSON_AddItemToObject(doc, "fill_value", fill);
+    cJSON_AddStringToObject(doc, "order", p->order_f ? "F" : "C");
+    cJSON_AddNullToObject(doc, "filters");
+    char sep[2] = {p->sep, '\0'};
+    cJSON_AddStringToObject(doc, "dimension_separator", sep);
+    return doc;
+}
+
+/* Attributes and dimension names: v3 "dimension_names", v2 the
+ * "_ARRAY_DIMENSIONS" attribute. */
+static int extras(const plan *p, cJSON *doc, pz_err *e)
+{
+    const pzarr_spec *sp = p->sp;
+    cJSON *attrs = NULL;
+    if (sp->attributes) {
+        attrs = cJSON_Parse(sp->attributes);
+        if (!cJSON_IsObject(attrs)) {
+            cJSON_Delete(attrs);
+            return pz_err_set(e, PZARR_EINVAL, "attributes '%.60s' are not a JSON object",
+                              sp->attributes);
+        }
+    } else {
+        attrs = cJSON_CreateObject();
+    }
+    cJSON_AddItemToObject(doc, "attributes", attrs);
+    int named_dims = 0;
+    for (int d = 0; d < sp->ndim; d++)
+        named_dims += sp->dims[d] != NULL;
+    for (int d = sp->ndim; d < PZARR_MAX_NDIM; d++)
+        if (sp->dims[d])
+            return pz_err_set(e, PZARR_EINVAL,
+                              "dimension name %d ('%.40s') given, the array has %d dimensions",
+                              d, sp->dims[d], sp->ndim);
+    if (named_dims == 0)
+        return 0;
+    cJSON *names = cJSON_CreateArray();
+    for (int d = 0; d < sp->ndim; d++) {
+        const char *n = sp->dims[d];
+        if (p->format == 2 && (!n || !n[0])) {
+            cJSON_Delete(names);
+            return pz_err_set(e, PZARR_EINVAL,
+                              "dimension %d has no name (Zarr v2 names all or none)", d);
+        }
+        cJSON_AddItemToArray(names, n ? cJSON_CreateString(n) : cJSON_CreateNull());
+    }
+    if (p->format == 3)
+        cJSON_AddItemToObject(doc, "dimension_names", names);
+    else {
+        cJSON_DeleteItemFromObjectCaseSensitive(attrs, PZ_V2_DIMS_ATTR);
+        cJSON_AddItemToObject(attrs, PZ_V2_DIMS_ATTR, names);
+    }
+    return 0;
+}
+
+static int check_layout(plan *p, pz_err *e)
+{
+    const pzarr_spec *sp = p->sp;
+    if (sp->ndim < 0 || sp->ndim > PZARR_MAX_NDIM)
+        return pz_err_set(e, PZARR_EINVAL, "ndim %d is not in 0..%d", sp->ndim, PZARR_MAX_NDIM);
+    bool any = false;
+    int zero = -1;
+    for (int d = 0; d < sp->ndim; d++) {
+        any = any || sp->chunks[d];
+        if (!sp->chunks[d] && zero < 0)
+            zero = d;
+    }
+    if (any && zero >= 0) /* all 0: one chunk for the whole array */
+        return pz_err_set(e, PZARR_EINVAL,
+                          "chunks: dimension %d is 0 (chunks must be at least 1)", zero);
+    uint64_t bytes = p->itemsize;
+    for (int d = 0; d < sp->ndim; d++) {
+        p->chunks[d] = any ? sp->chunks[d] : sp->shape[d] ? sp->shape[d] : 1;
+        if (__builtin_mul_overflow(bytes, p->chunks[d], &bytes) || bytes > (uint64_t)INT64_MAX)
+            return pz_err_set(e, PZARR_EINVAL,
+                              "chunks: a chunk of %s would exceed 2^63 bytes",
+                              pzarr_dtype_name(sp->dtype));
+    }
+    for (int d = 0; d < sp->ndim; d++)
+        p->sharded = p->sharded || sp->shard[d];
+    if (!p->sharded)
+        return 0;
+    if (p->format != 3)
+        return pz_err_set(e, PZARR_EINVAL, "sharding needs format 3 (it is a Zarr v3 codec)");
+    for (int d = 0; d < sp->ndim; d++)
+        if (sp->shard[d] == 0 || sp->shard[d] % p->chunks[d] != 0)
+            return pz_err_set(e, PZARR_EINVAL,
+                              "shard: dimension %d (%" PRIu64 ") must be a positive multiple of "
+                              "the chunk size %" PRIu64,
+                              d, sp->shard[d], p->chunks[d]);
+    return 0;
+}
+
+int pz_spec_document(const pzarr_spec *sp, char **json, pz_err *e)
+{
+    *json = NULL;
+    if (!sp)
+        return pz_err_set(e, PZARR_EINVAL, "no spec");
+    plan p = {.sp = sp, .format = sp->zarr_format ? sp->zarr_format : 3};
+    if (p.format != 2 && p.format != 3)
+        return pz_err_set(e, PZARR_EINVAL, "format %d is neither 3 nor 2", sp->zarr_format);
+    if (!pzarr_dtype_name(sp->dtype))
+        return pz_err_set(e, PZARR_EINVAL, "dtype %d is not a data type", (int)sp->dtype);
+    p.itemsize = pzarr_dtype_size(sp->dtype);
+    if (sp->order && sp->order != 'C' && sp->order != 'F')
+        return pz_err_set(e, PZARR_EINVAL, "order '%c' is neither C nor F", sp->order);
+    p.order_f = sp->order == 'F';
+    if (sp->separator && sp->separator != '/' && sp->separator != '.')
+        return pz_err_set(e, PZARR_EINVAL, "separator '%c' is neither / nor .", sp->separator);
+    p.sep = sp->separator ? sp->separator : p.format == 2 ? '.' : '/';
+    p.big = sp->big_endian != 0;
+    PZ_TRY(check_layout(&p, e));
+    PZ_TRY(parse_codecs(&p, sp->codec ? sp->codec : "zstd:3", e));
+    cJSON *fill = NULL;
+    PZ_TRY(fill_json(&p, &fill, e));
+    cJSON *doc = p.format == 3 ? v3_document(&p, fill) : v2_document(&p, fill);
+    int rc = doc ? extras(&p, doc, e) : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    if (rc == 0 && !(*json = pz_json_print(doc, true)))
+        rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int pzarr_spec_document(const pzarr_spec *spec, char **json, char *msg, size_t cap)
+{
+    pz_err e;
+    pz_err_clear(&e);
+    if (!json)
+        return PZARR_EINVAL;
+    int rc = pz_spec_document(spec, json, &e);
+    if (msg && cap)
+        snprintf(msg, cap, "%s", rc ? e.msg : "");
+    return rc;
+}
