@@ -19,16 +19,6 @@
         }                                                                  \
     } while (0)
 
-static const char *META =
-    "{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [64, 48],"
-    " \"data_type\": \"float64\","
-    " \"chunk_grid\": {\"name\": \"regular\", \"configuration\": {\"chunk_shape\": [16, 16]}},"
-    " \"chunk_key_encoding\": {\"name\": \"default\", \"configuration\": {\"separator\": \"/\"}},"
-    " \"fill_value\": 0.0,"
-    " \"codecs\": [{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}},"
-    "            {\"name\": \"zstd\", \"configuration\": {\"level\": 3, \"checksum\": false}}],"
-    " \"dimension_names\": [\"y\", \"x\"]}";
-
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -39,8 +29,12 @@ int main(int argc, char **argv)
 
     pzarr_store *store;
     CHECK(pzarr_open(MPI_COMM_WORLD, path, PZARR_CREATE, &store), pzarr_errmsg(store));
+    /* The array described field by field: no JSON to write. */
+    pzarr_spec spec = {.dtype = PZARR_FLOAT64, .ndim = 2, .shape = {64, 48},
+                       .chunks = {16, 16}, .codec = "zstd:3", .fill = "nan",
+                       .dims = {"y", "x"}};
     pzarr_array *a;
-    CHECK(pzarr_array_create(store, "temperature", META, &a), pzarr_errmsg(store));
+    CHECK(pzarr_array_create_spec(store, "temperature", &spec, &a), pzarr_errmsg(store));
 
     /* Each rank writes a slab of rows; the slabs need not follow chunks. */
     uint64_t rows = 64, cols = 48;

@@ -294,6 +294,7 @@ static int steps_parse(const char *json, steps *s)
     }
 }
 
+/* {"steps": [...]}: merged into the attributes (the others stay). */
 static char *steps_json(const steps *s)
 {
     size_t cap = 32 + 24 * s->count, off = 0;
@@ -320,7 +321,7 @@ static void checkpoint(pzarr_store *st, pzarr_array *a, heat *h, steps *s, long 
     CHECK(pzarr_array_flush(a), pzarr_array_errmsg(a));
     steps_push(s, step);
     char *j = steps_json(s);
-    CHECK(pzarr_attrs_set(st, ARRAY, j), pzarr_errmsg(st));
+    CHECK(pzarr_attrs_update(st, ARRAY, j), pzarr_errmsg(st));
     free(j);
     if (h->rank == 0)
         printf("checkpoint t=%" PRIu64 " at step %ld\n", t, step);
@@ -328,24 +329,16 @@ static void checkpoint(pzarr_store *st, pzarr_array *a, heat *h, steps *s, long 
 
 static pzarr_array *create_array(pzarr_store *st, long n, const int *dims)
 {
-    long c[3];
-    for (int d = 0; d < 3; d++)
-        c[d] = (n + dims[d] - 1) / dims[d];
-    char meta[1024];
-    snprintf(meta, sizeof meta,
-             "{\"zarr_format\": 3, \"node_type\": \"array\", \"shape\": [0, %ld, %ld, %ld],"
-             " \"data_type\": \"float64\","
-             " \"chunk_grid\": {\"name\": \"regular\","
-             " \"configuration\": {\"chunk_shape\": [1, %ld, %ld, %ld]}},"
-             " \"chunk_key_encoding\": {\"name\": \"default\"},"
-             " \"fill_value\": 0.0,"
-             " \"codecs\": [{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}},"
-             " {\"name\": \"zstd\", \"configuration\": {\"level\": 1, \"checksum\": false}}],"
-             " \"attributes\": {\"steps\": []},"
-             " \"dimension_names\": [\"t\", \"z\", \"y\", \"x\"]}",
-             n, n, n, c[0], c[1], c[2]);
+    pzarr_spec spec = {.dtype = PZARR_FLOAT64, .ndim = 4, .codec = "zstd:1",
+                       .attributes = "{\"steps\": []}", .dims = {"t", "z", "y", "x"}};
+    spec.shape[0] = 0; /* grows by one slice per checkpoint */
+    spec.chunks[0] = 1;
+    for (int d = 0; d < 3; d++) {
+        spec.shape[d + 1] = (uint64_t)n;
+        spec.chunks[d + 1] = (uint64_t)((n + dims[d] - 1) / dims[d]); /* one per rank */
+    }
     pzarr_array *a;
-    CHECK(pzarr_array_create(st, ARRAY, meta, &a), pzarr_errmsg(st));
+    CHECK(pzarr_array_create_spec(st, ARRAY, &spec, &a), pzarr_errmsg(st));
     return a;
 }
 
