@@ -7,6 +7,9 @@ usage:
   cli_np.py full DTYPE SHAPE VALUE OUT           OUT := full(SHAPE, VALUE)
   cli_np.py zarr2 PATH IN                        zarr-python reads PATH == IN
                                                  (exit 3 when zarr is missing)
+  cli_np.py pty OUT CMD...                       runs CMD with a terminal as its
+                                                 stdin/stdout/stderr; what it
+                                                 printed goes to OUT; CMD's exit
 SHAPE is comma-separated ("" for 0-d); REGION uses the CLI's syntax.
 """
 import sys
@@ -56,8 +59,34 @@ def gen(dtype, count, out, seed="1"):
     a.tofile(out)
 
 
+def run_in_pty(out, argv):
+    import os
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    text = b""
+    while True:
+        try:
+            d = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not d:
+            break
+        text += d
+    _, status = os.waitpid(pid, 0)
+    with open(out, "wb") as f:
+        f.write(text)
+    return os.waitstatus_to_exitcode(status)
+
+
 def main(argv):
     cmd = argv[1]
+    if cmd == "pty":
+        return run_in_pty(argv[2], argv[3:])
     if cmd == "gen":
         gen(*argv[2:])
     elif cmd == "slice":

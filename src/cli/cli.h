@@ -131,16 +131,17 @@ void cli_blocks_get(const cli_blocks *b, uint64_t i, uint64_t *start,
 
 typedef struct cli_progress {
     bool on;
-    const char *label;
+    char label[48];
     uint64_t total, done;
     int last_permille;
     double last_time;
 } cli_progress;
 
-/* Shows a bar on stderr when this is rank 0, stderr is a terminal and the
- * amount is large; otherwise every call is a no-op. */
+/* Shows a bar on stderr on rank 0: with mode > 0 (--progress) always;
+ * with mode 0 when the job is one rank, stderr a terminal and the amount
+ * large; never with mode < 0 (-q). Otherwise every call is a no-op. */
 void cli_progress_start(cli *c, cli_progress *p, const char *label,
-                        uint64_t total, bool quiet);
+                        uint64_t total, int mode);
 void cli_progress_add(cli_progress *p, uint64_t n);
 void cli_progress_end(cli_progress *p);
 

@@ -38,7 +38,7 @@ typedef struct xfer {
     cli_slab slab;  /* this rank's */
     cli_blocks blocks;
     unsigned char *buf; /* one block */
-    bool quiet;
+    int progress; /* -1 -q, 1 --progress, 0 the default */
 } xfer;
 
 /* ------------------------------------------------------------ common */
@@ -70,14 +70,20 @@ static int xfer_alloc(cli *c, xfer *x)
     return x->buf ? CLI_OK : cli_fail(c, "out of memory (%zu bytes)", cap);
 }
 
+/* -q wins over --progress. */
+static int progress_mode(bool quiet, bool forced)
+{
+    return quiet ? -1 : forced ? 1 : 0;
+}
+
 /* Collective: opens the array and sizes the region. */
 static int xfer_open(cli *c, const char *path, int flags, const char *region,
-                     bool quiet, xfer *x)
+                     int progress, xfer *x)
 {
     memset(x, 0, sizeof *x);
     x->path = path;
     x->region = region;
-    x->quiet = quiet;
+    x->progress = progress;
     int rc = cli_array_open(c, path, flags, &x->ca);
     if (rc)
         return rc;
@@ -250,7 +256,7 @@ static int get_run(cli *c, xfer *x, get_out *o)
     rc = cli_agree(c, rc);
     cli_progress p;
     cli_progress_start(c, &p, "get", o->parallel ? x->slab.bytes : x->total,
-                       x->quiet);
+                       x->progress);
     if (!rc) {
         if (o->parallel)
             rc = get_parallel(c, x, o, &p);
@@ -273,13 +279,15 @@ int cli_cmd_get(cli *c, int argc, char **argv)
         {"region", 'r', true, NULL, false},
         {"output", 'o', true, NULL, false},
         {"quiet", 'q', false, NULL, false},
+        {"progress", 0, false, NULL, false},
     };
     const char *path;
-    int rc = cli_parse_args(c, argc, argv, opts, 3, &path);
+    int rc = cli_parse_args(c, argc, argv, opts, 4, &path);
     if (rc)
         return rc;
     xfer x;
-    rc = xfer_open(c, path, PZARR_RDONLY, opts[0].value, opts[2].seen, &x);
+    rc = xfer_open(c, path, PZARR_RDONLY, opts[0].value, progress_mode(opts[2].seen, opts[3].seen),
+                   &x);
     if (rc)
         return rc;
     get_out o = {opts[1].value ? opts[1].value : "-", -1, false, false,
@@ -532,7 +540,7 @@ static int put_run(cli *c, xfer *x, put_in *in)
     }
     cli_progress p;
     cli_progress_start(c, &p, "put", in->parallel ? x->slab.bytes : x->total,
-                       x->quiet);
+                       x->progress);
     if (!rc)
         rc = put_rounds(c, x, in, &p);
     cli_progress_end(&p);
@@ -549,16 +557,17 @@ int cli_cmd_put(cli *c, int argc, char **argv)
         {"input", 'i', true, NULL, false},
         {"quiet", 'q', false, NULL, false},
         {"durable", 0, false, NULL, false},
+        {"progress", 0, false, NULL, false},
     };
     const char *path;
-    int rc = cli_parse_args(c, argc, argv, opts, 4, &path);
+    int rc = cli_parse_args(c, argc, argv, opts, 5, &path);
     if (rc)
         return rc;
     if (!opts[1].value)
         return cli_usage(c, "missing -i FILE (or -i - for standard input)");
     xfer x;
     rc = xfer_open(c, path, PZARR_RDWR | (opts[3].seen ? PZARR_DURABLE : 0), opts[0].value,
-                   opts[2].seen, &x);
+                   progress_mode(opts[2].seen, opts[4].seen), &x);
     if (rc)
         return rc;
     put_in in = {opts[1].value, false, -1, 0, NULL};

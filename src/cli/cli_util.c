@@ -461,12 +461,15 @@ void cli_blocks_get(const cli_blocks *b, uint64_t i, uint64_t *start,
 #define CLI_PROGRESS_MIN (64u << 20)
 
 void cli_progress_start(cli *c, cli_progress *p, const char *label,
-                        uint64_t total, bool quiet)
+                        uint64_t total, int mode)
 {
     memset(p, 0, sizeof *p);
-    p->on = !quiet && c->rank == 0 && total >= CLI_PROGRESS_MIN &&
-            isatty(STDERR_FILENO);
-    p->label = label;
+    /* Under mpiexec stderr is a pipe on every rank: the bar only when asked. */
+    p->on = c->rank == 0 &&
+            (mode > 0 || (mode == 0 && c->size == 1 && total >= CLI_PROGRESS_MIN &&
+                          isatty(STDERR_FILENO)));
+    snprintf(p->label, sizeof p->label, "%s%s", label,
+             c->size > 1 ? " (rank 0's part)" : "");
     p->total = total;
     p->last_permille = -1;
 }

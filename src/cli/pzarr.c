@@ -62,20 +62,23 @@ static const cli_command cli_commands[] = {
      "Changes the shape of the array at PATH (the number of dimensions\n"
      "stays). Data outside the new shape is gone; growing shows the fill\n"
      "value. The store's consolidated metadata follows.\n"},
-    {"get", cli_cmd_get, "pzarr get PATH [--region R] [-o FILE|-] [-q]",
+    {"get", cli_cmd_get, "pzarr get PATH [--region R] [-o FILE|-] [-q] [--progress]",
      "Writes the raw bytes of a region (C order, native byte order) to FILE\n"
-     "or to standard output (-, the default unless it is a terminal).\n"
+     "or to standard output (-, the default unless it is a terminal). Under\n"
+     "mpiexec every rank's output is a pipe, so binary data is not kept from a\n"
+     "terminal there: use -o FILE (every rank then writes its own slab).\n"
      "  --region R  per dimension, comma-separated: a:b (half-open), a (one\n"
      "              index), : or nothing (whole), a: or :b; negative\n"
      "              indices count from the end. Default: the whole array.\n"
      "  -o FILE     output file; under mpiexec every rank writes its slab\n"
-     "  -q          no progress bar\n"},
+     "  -q          no progress bar\n"
+     "  --progress  show the bar even under mpiexec (rank 0 draws it)\n"},
     {"clean", cli_cmd_clean, "pzarr clean PATH [-q]",
      "Removes the temporary files (*.pzarr-tmp*) that a killed writer left\n"
      "under PATH. Readers ignore them; the next flush of the same chunk or\n"
      "shard also removes its own. Safe while no job writes to PATH.\n"
      "  -q          print nothing\n"},
-    {"put", cli_cmd_put, "pzarr put PATH [--region R] -i FILE|- [-q] [--durable]",
+    {"put", cli_cmd_put, "pzarr put PATH [--region R] -i FILE|- [-q] [--progress] [--durable]",
      "Writes raw bytes (C order, native byte order) into a region. The input\n"
      "must hold exactly the region's bytes; nothing is written otherwise. The\n"
      "array is replaced all or nothing, even when the disk fills up or the job\n"
@@ -85,6 +88,7 @@ static const cli_command cli_commands[] = {
      "              rank 0 reads it and sends each rank its slab; mpiexec\n"
      "              may refuse a large piped input: prefer -i FILE)\n"
      "  -q          no progress bar\n"
+     "  --progress  show the bar even under mpiexec (rank 0 draws it)\n"
      "  --durable   sync every file written before the change commits, and\n"
      "              the directories after: it survives a power loss\n"},
 };
