@@ -210,7 +210,8 @@ typedef struct pzarr_spec {
     const char *codec;                 /* "zstd:3" (NULL), "zstd:LEVEL",
                                           "blosc:CNAME:CLEVEL:SHUFFLE" (e.g.
                                           "blosc:lz4:5:shuffle"), "gzip:6",
-                                          "zlib:5" (v2), "none"; "+crc32c"
+                                          "zlib:5", "lz4:ACCEL", "bz2:9",
+                                          "lzma:PRESET" (v2), "none"; "+crc32c"
                                           appends a checksum (v3) */
     const char *fill;                  /* "0" (NULL; "false" for bool),
                                           a number, "nan", "inf", "-inf",

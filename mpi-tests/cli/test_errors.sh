@@ -62,7 +62,8 @@ c "missing --shape" --dtype int8
 c "--shape '4,-1' is not" --dtype int8 --shape 4,-1
 c "--chunks '2' has 1 dimensions, --shape '4,4' has 2" --dtype int8 --shape 4,4 --chunks 2
 c "--chunks: dimension 1 is 0" --dtype int8 --shape 4,4 --chunks 2,0
-c "unknown codec 'lzma'" --dtype int8 --shape 4 --codec lzma
+c "unknown codec 'snappy'" --dtype int8 --shape 4 --codec snappy
+c "codec lzma is a Zarr v2 \(numcodecs\) compressor" --dtype int8 --shape 4 --codec lzma
 c "codec zstd: level '99' is not in" --dtype int8 --shape 4 --codec zstd:99
 c "codec gzip: level '10' is not in 0..9" --dtype int8 --shape 4 --codec gzip:10
 c "codec blosc: unknown compressor 'foo'" --dtype int8 --shape 4 --codec blosc:foo

@@ -300,12 +300,12 @@ static size_t build_meta_cases(meta_case *c)
     RAW("v2 filters", 2,
         "{\"zarr_format\":2,\"shape\":[10],\"chunks\":[5],\"dtype\":\"<i4\","
         "\"compressor\":null,\"fill_value\":0,\"order\":\"C\","
-        "\"filters\":[{\"id\":\"delta\",\"dtype\":\"<i4\"}]}",
-        PZARR_EUNSUPPORTED, "delta", 0);
+        "\"filters\":[{\"id\":\"zfpy\",\"mode\":4}]}",
+        PZARR_EUNSUPPORTED, "zfpy", 0);
     RAW("v2 unknown compressor", 2,
         "{\"zarr_format\":2,\"shape\":[10],\"chunks\":[5],\"dtype\":\"<i4\","
-        "\"compressor\":{\"id\":\"lzma\"},\"fill_value\":0,\"order\":\"C\",\"filters\":null}",
-        PZARR_EUNSUPPORTED, "lzma", 0);
+        "\"compressor\":{\"id\":\"snappy\"},\"fill_value\":0,\"order\":\"C\",\"filters\":null}",
+        PZARR_EUNSUPPORTED, "snappy", 0);
     RAW("v2 object dtype", 2,
         "{\"zarr_format\":2,\"shape\":[10],\"chunks\":[5],\"dtype\":\"|O\","
         "\"compressor\":null,\"fill_value\":0,\"order\":\"C\",\"filters\":null}",

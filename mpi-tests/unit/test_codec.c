@@ -585,10 +585,23 @@ static void test_v2_errors(void **state)
         int code;
         const char *needle;
     } cases[] = {
-        {"{\"id\":\"lzma\",\"preset\":1}", NULL, PZARR_EUNSUPPORTED,
-         "unsupported compressor \"lzma\""},
-        {NULL, "[{\"id\":\"delta\",\"dtype\":\"<i4\"}]", PZARR_EUNSUPPORTED,
-         "unsupported filter \"delta\""},
+        {"{\"id\":\"lzma\",\"filters\":[{\"id\":3}]}", NULL, PZARR_EUNSUPPORTED,
+         "custom \"filters\""},
+        {"{\"id\":\"snappy\"}", NULL, PZARR_EUNSUPPORTED, "unsupported compressor \"snappy\""},
+        {NULL, "[{\"id\":\"zfpy\",\"mode\":4}]", PZARR_EUNSUPPORTED,
+         "unsupported filter \"zfpy\""},
+        {NULL, "[{\"id\":\"delta\",\"dtype\":\"<i4\",\"astype\":\"<i2\"}]",
+         PZARR_EUNSUPPORTED, "\"astype\" other than"},
+        {NULL, "[{\"id\":\"delta\",\"dtype\":\"<c16\"}]", PZARR_EUNSUPPORTED, "<c16"},
+        {NULL, "[{\"id\":\"delta\"}]", PZARR_EMETA, "\"dtype\" is missing"},
+        {NULL, "[{\"id\":\"bitround\",\"keepbits\":3}]", PZARR_EUNSUPPORTED,
+         "float32 or float64"},
+        {NULL, "[{\"id\":\"fixedscaleoffset\",\"scale\":0,\"offset\":1,\"dtype\":\"<f8\"}]",
+         PZARR_EMETA, "scale must be finite"},
+        {NULL, "[{\"id\":\"quantize\",\"digits\":2,\"dtype\":\"<i4\"}]", PZARR_EMETA,
+         "must be floats"},
+        {NULL, "[{\"id\":\"shuffle\",\"elementsize\":0}]", PZARR_EMETA, "\"elementsize\""},
+        {"{\"id\":\"lz4\",\"acceleration\":0}", NULL, PZARR_EMETA, "\"acceleration\""},
         {NULL, "[{\"dtype\":\"<i4\"}]", PZARR_EMETA, "filters"},
         {NULL, "{\"id\":\"delta\"}", PZARR_EMETA, "filters"},
         {"{\"cname\":\"lz4\"}", NULL, PZARR_EMETA, "\"id\""},
@@ -685,6 +698,11 @@ static void test_roundtrip_v2(void **state)
         "{\"id\":\"blosc\",\"cname\":\"lz4\",\"clevel\":5,\"shuffle\":-1,\"blocksize\":0}",
         "{\"id\":\"blosc\",\"cname\":\"zstd\",\"clevel\":5,\"shuffle\":0,\"blocksize\":0}",
         "{\"id\":\"blosc\",\"cname\":\"lz4hc\",\"clevel\":5,\"shuffle\":2,\"blocksize\":0}",
+        "{\"id\":\"lz4\",\"acceleration\":1}",
+        "{\"id\":\"lz4\",\"acceleration\":9}",
+        "{\"id\":\"bz2\",\"level\":1}",
+        "{\"id\":\"lzma\",\"format\":1,\"check\":-1,\"preset\":null,\"filters\":null}",
+        "{\"id\":\"lzma\",\"format\":2,\"preset\":1}",
     };
     const uint64_t shape[2] = {17, 9};
     for (size_t k = 0; k < sizeof comps / sizeof comps[0]; k++)
@@ -697,6 +715,43 @@ static void test_roundtrip_v2(void **state)
                                  0);
                 roundtrip(&p, 2, shape, UNIT_DTYPES[i].t, (uint32_t)(k * 7 + i * 3 + (size_t)f));
             }
+}
+
+/* Lossless filters (shuffle for any type; delta on the array's own type,
+ * integers wrapping) before a compressor, round trip exactly. */
+static void test_roundtrip_v2_filters(void **state)
+{
+    (void)state;
+    const uint64_t shape[2] = {13, 11};
+    static const struct {
+        pzarr_dtype t;
+        const char *np;
+    } delta_types[] = {{PZARR_INT8, "|i1"}, {PZARR_UINT16, "<u2"}, {PZARR_INT32, "<i4"},
+                       {PZARR_INT64, "<i8"}, {PZARR_UINT64, "<u8"}};
+    char filters[256];
+    for (size_t i = 0; i < sizeof delta_types / sizeof delta_types[0]; i++)
+        for (int f = 0; f < 4; f++) {
+            snprintf(filters, sizeof filters,
+                     "[{\"id\":\"delta\",\"dtype\":\"%s\"},{\"id\":\"shuffle\"}]",
+                     delta_types[i].np);
+            pz_pipeline p;
+            pz_err e = {0};
+            int rc = from_v2(f & 1 ? "{\"id\":\"lz4\"}" : NULL, filters, f & 2, false, 2,
+                             delta_types[i].t, &p, &e);
+            if (rc)
+                print_error("%s: %s\n", filters, e.msg);
+            assert_int_equal(rc, 0);
+            roundtrip(&p, 2, shape, delta_types[i].t, (uint32_t)(i * 5 + (size_t)f));
+        }
+    for (size_t i = 0; i < UNIT_NDTYPES; i++) {
+        pz_pipeline p;
+        pz_err e = {0};
+        assert_int_equal(from_v2("{\"id\":\"bz2\",\"level\":2}",
+                                 "[{\"id\":\"shuffle\"}]", false, true, 2, UNIT_DTYPES[i].t, &p,
+                                 &e),
+                         0);
+        roundtrip(&p, 2, shape, UNIT_DTYPES[i].t, (uint32_t)i);
+    }
 }
 
 static void test_roundtrip_shapes(void **state)
@@ -1308,6 +1363,7 @@ int main(void)
         cmocka_unit_test(test_emit_v3_exact),
         cmocka_unit_test(test_emit_v3_bare_input),
         cmocka_unit_test(test_v2_pipelines),
+        cmocka_unit_test(test_roundtrip_v2_filters),
         cmocka_unit_test(test_v2_order_and_endian),
         cmocka_unit_test(test_v2_errors),
         cmocka_unit_test(test_roundtrip_all_dtypes),

@@ -11,16 +11,23 @@ static const pz_codec_ops *const table[PZ_NCODECS] = {
     [PZ_CODEC_BYTES] = &pz_codec_bytes, [PZ_CODEC_TRANSPOSE] = &pz_codec_transpose,
     [PZ_CODEC_BLOSC] = &pz_codec_blosc, [PZ_CODEC_GZIP] = &pz_codec_gzip,
     [PZ_CODEC_ZLIB] = &pz_codec_zlib,   [PZ_CODEC_ZSTD] = &pz_codec_zstd,
-    [PZ_CODEC_CRC32C] = &pz_codec_crc32c,
+    [PZ_CODEC_CRC32C] = &pz_codec_crc32c, [PZ_CODEC_LZ4] = &pz_codec_lz4,
+    [PZ_CODEC_BZ2] = &pz_codec_bz2,       [PZ_CODEC_LZMA] = &pz_codec_lzma,
+    [PZ_CODEC_DELTA] = &pz_codec_delta,   [PZ_CODEC_FIXEDSCALEOFFSET] = &pz_codec_fso,
+    [PZ_CODEC_QUANTIZE] = &pz_codec_quantize, [PZ_CODEC_BITROUND] = &pz_codec_bitround,
+    [PZ_CODEC_SHUFFLE] = &pz_codec_shuffle,
 };
 
 static const pz_codec_ops *ops(const pz_codec *c) { return table[c->id]; }
 
-static const pz_codec_ops *find(const char *name, bool v2)
+/* v2: a compressor, or with filter a v2 filter; else a v3 codec. */
+static const pz_codec_ops *find(const char *name, bool v2, bool filter)
 {
-    for (int i = 0; i < PZ_NCODECS; i++)
-        if ((v2 ? table[i]->in_v2 : table[i]->in_v3) && strcmp(table[i]->name, name) == 0)
+    for (int i = 0; i < PZ_NCODECS; i++) {
+        bool kind = filter ? table[i]->v2_filter : v2 ? table[i]->in_v2 : table[i]->in_v3;
+        if (kind && strcmp(table[i]->name, name) == 0)
             return table[i];
+    }
     return NULL;
 }
 
@@ -28,7 +35,7 @@ static const pz_codec_ops *find(const char *name, bool v2)
 
 static int parse_one(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
 {
-    const pz_codec_ops *o = find(c->name, c->v2);
+    const pz_codec_ops *o = find(c->name, c->v2, strcmp(c->what, "filter") == 0);
     if (!o)
         return pz_err_set(c->e, PZARR_EUNSUPPORTED, "unsupported %s \"%s\"", c->what, c->name);
     memset(out, 0, sizeof *out);
@@ -127,26 +134,30 @@ static int parse_v2_compressor(const cJSON *comp, pzarr_dtype t, pz_codec *out, 
     return parse_one(&c, 0, t, out);
 }
 
-static int check_v2_filters(const cJSON *filters, pz_err *e)
+/* The v2 filters, in order, each a bytes->bytes stage before the compressor. */
+static int parse_v2_filters(const cJSON *filters, pzarr_dtype t, pz_pipeline *p, pz_err *e)
 {
     if (!filters || cJSON_IsNull(filters))
         return 0;
     if (!cJSON_IsArray(filters))
         return pz_err_set(e, PZARR_EMETA, "filters: must be null or an array");
-    const cJSON *f = filters->child;
-    if (!f)
-        return 0;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
-    if (!cJSON_IsString(id))
-        return pz_err_set(e, PZARR_EMETA, "filters: each filter must have an \"id\" string");
-    return pz_err_set(e, PZARR_EUNSUPPORTED, "unsupported filter \"%s\"", id->valuestring);
+    for (const cJSON *f = filters->child; f; f = f->next) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
+        if (!cJSON_IsObject(f) || !cJSON_IsString(id))
+            return pz_err_set(e, PZARR_EMETA, "filters: each filter must have an \"id\" string");
+        if (p->n >= PZ_MAX_CODECS - 1)
+            return pz_err_set(e, PZARR_EMETA, "filters: too many");
+        pz_cfg c = {f, "filter", id->valuestring, true, e};
+        PZ_TRY(parse_one(&c, 0, t, &p->c[p->n]));
+        p->n++;
+    }
+    return 0;
 }
 
 int pz_pipeline_from_v2(const cJSON *compressor, const cJSON *filters, bool order_f,
                         bool big_endian, int ndim, pzarr_dtype t, pz_pipeline *p, pz_err *e)
 {
     PZ_TRY(check_args(ndim, t, p, e));
-    PZ_TRY(check_v2_filters(filters, e));
     bool multi = pzarr_dtype_size(t) > 1;
     if (order_f && ndim > 1)
         pz_transpose_reversed(&p->c[p->n++], ndim);
@@ -154,6 +165,7 @@ int pz_pipeline_from_v2(const cJSON *compressor, const cJSON *filters, bool orde
     b->id = PZ_CODEC_BYTES;
     b->u.bytes.has_endian = multi;
     b->u.bytes.big_endian = multi && big_endian;
+    PZ_TRY(parse_v2_filters(filters, t, p, e));
     if (compressor && !cJSON_IsNull(compressor))
         PZ_TRY(parse_v2_compressor(compressor, t, &p->c[p->n++], e));
     return 0;
@@ -184,7 +196,7 @@ cJSON *pz_pipeline_emit_v2_compressor(const pz_pipeline *p)
 {
     const pz_codec *comp = NULL;
     for (int i = 0; i < p->n; i++) {
-        if (ops(&p->c[i])->kind != PZ_KIND_B2B)
+        if (ops(&p->c[i])->kind != PZ_KIND_B2B || ops(&p->c[i])->v2_filter)
             continue;
         if (comp || !ops(&p->c[i])->emit_v2)
             return NULL; /* not expressible as one v2 compressor */
@@ -198,6 +210,23 @@ cJSON *pz_pipeline_emit_v2_compressor(const pz_pipeline *p)
         o = NULL;
     }
     return o;
+}
+
+cJSON *pz_pipeline_emit_v2_filters(const pz_pipeline *p)
+{
+    cJSON *arr = NULL;
+    for (int i = 0; i < p->n; i++) {
+        if (!ops(&p->c[i])->v2_filter)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        if (!arr)
+            arr = cJSON_CreateArray();
+        if (!o || !arr || !cJSON_AddItemToArray(arr, o) || !ops(&p->c[i])->emit_v2(&p->c[i], o)) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    return arr ? arr : cJSON_CreateNull();
 }
 
 bool pz_pipeline_is_identity(const pz_pipeline *p, size_t itemsize)

@@ -18,8 +18,23 @@ typedef enum pz_codec_id {
     PZ_CODEC_ZLIB, /* v2 only */
     PZ_CODEC_ZSTD,
     PZ_CODEC_CRC32C,
+    PZ_CODEC_LZ4,  /* v2 compressors from numcodecs */
+    PZ_CODEC_BZ2,
+    PZ_CODEC_LZMA,
+    PZ_CODEC_DELTA, /* v2 filters from numcodecs (filters.c) */
+    PZ_CODEC_FIXEDSCALEOFFSET,
+    PZ_CODEC_QUANTIZE,
+    PZ_CODEC_BITROUND,
+    PZ_CODEC_SHUFFLE,
     PZ_NCODECS
 } pz_codec_id;
+
+/* A numpy element type of a filter's configuration ("<f8", "|u1"). */
+typedef struct pz_np_type {
+    char kind; /* 'f', 'i', 'u' */
+    int size;
+    bool big;
+} pz_np_type;
 
 typedef struct pz_codec {
     pz_codec_id id;
@@ -45,6 +60,24 @@ typedef struct pz_codec {
             int level;
             bool checksum;
         } zstd;
+        struct {
+            int acceleration;
+        } lz4;
+        struct {
+            pz_np_type dtype, astype;
+            double scale, offset; /* fixedscaleoffset */
+            int digits;           /* quantize */
+            int keepbits;         /* bitround */
+            int elementsize;      /* shuffle */
+        } filt;
+        struct {
+            int level;
+        } bz2;
+        struct {
+            int format; /* 1 .xz, 2 .lzma */
+            int check;  /* -1: the format's default */
+            int preset; /* -1: the library's default */
+        } lzma;
     } u;
 } pz_codec;
 
@@ -74,6 +107,8 @@ int pz_pipeline_from_v2(const cJSON *compressor, const cJSON *filters,
 cJSON *pz_pipeline_emit_v3(const pz_pipeline *p);
 /* The v2 "compressor" JSON (JSON null when there is none). */
 cJSON *pz_pipeline_emit_v2_compressor(const pz_pipeline *p);
+/* The v2 "filters" JSON (JSON null when there are none). */
+cJSON *pz_pipeline_emit_v2_filters(const pz_pipeline *p);
 /* Whether encoded chunks are the chunk's native bytes (a little-endian
  * "bytes" alone: no transpose, compression or checksum). */
 bool pz_pipeline_is_identity(const pz_pipeline *p, size_t itemsize);

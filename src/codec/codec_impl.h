@@ -45,6 +45,7 @@ typedef struct pz_codec_ops {
     const char *name; /* the v3 name and the v2 "id" */
     pz_codec_kind kind;
     bool in_v3, in_v2; /* a v3 codec; a v2 compressor */
+    bool v2_filter;    /* a v2 filter (numcodecs), between the bytes and the compressor */
     /* Reads the configuration (c->v2: a v2 compressor) into out. */
     int (*parse)(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out);
     /* Completes the v3 object {"name": ...} (adds "configuration"). */
@@ -69,7 +70,8 @@ typedef struct pz_codec_ops {
 } pz_codec_ops;
 
 extern const pz_codec_ops pz_codec_bytes, pz_codec_transpose, pz_codec_blosc, pz_codec_gzip,
-    pz_codec_zlib, pz_codec_zstd, pz_codec_crc32c;
+    pz_codec_zlib, pz_codec_zstd, pz_codec_crc32c, pz_codec_lz4, pz_codec_bz2, pz_codec_lzma,
+    pz_codec_delta, pz_codec_fso, pz_codec_quantize, pz_codec_bitround, pz_codec_shuffle;
 
 /* A transpose reversing the axes (v2 order "F"). */
 void pz_transpose_reversed(pz_codec *c, int ndim);

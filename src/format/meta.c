@@ -797,7 +797,7 @@ static cJSON *emit_v2(const pz_meta *m)
               add(o, "dtype", cJSON_CreateString(dtype)) &&
               add(o, "fill_value",
                   pz_fill_emit(m->dtype, 2, m->fill, m->fill_null)) &&
-              add(o, "filters", cJSON_CreateNull()) &&
+              add(o, "filters", pz_pipeline_emit_v2_filters(&m->pipeline)) &&
               add(o, "order", cJSON_CreateString(m->v2_order_f ? "F" : "C")) &&
               add(o, "shape", dims_json(m->ndim, m->shape)) &&
               add(o, "zarr_format", cJSON_CreateNumber(2));

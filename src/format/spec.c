@@ -16,7 +16,7 @@
 
 #define MAX_CODECS 8
 
-typedef enum { K_ZSTD, K_BLOSC, K_GZIP, K_ZLIB, K_CRC32C } kind;
+typedef enum { K_ZSTD, K_BLOSC, K_GZIP, K_ZLIB, K_CRC32C, K_LZ4, K_BZ2, K_LZMA } kind;
 
 typedef struct codec {
     kind k;
@@ -141,9 +141,17 @@ static int codec_item(char *item, codec *k, bool *none, pz_err *e)
         k->k = K_GZIP;
     else if (strcmp(name, "zlib") == 0)
         k->k = K_ZLIB;
+    else if (strcmp(name, "lz4") == 0)
+        k->k = K_LZ4, lo = 1, hi = 65537, def = 1; /* the acceleration */
+    else if (strcmp(name, "bz2") == 0)
+        k->k = K_BZ2, lo = 1, def = 9;
+    else if (strcmp(name, "lzma") == 0)
+        k->k = K_LZMA, def = 6; /* the preset */
     else
         return pz_err_set(e, PZARR_EINVAL,
-                          "unknown codec '%.40s' (zstd, blosc, gzip, zlib, crc32c, none)", name);
+                          "unknown codec '%.40s' (zstd, blosc, gzip, zlib, lz4, bz2, lzma, "
+                          "crc32c, none)",
+                          name);
     k->level = def;
     if (nf > 2)
         return pz_err_set(e, PZARR_EINVAL, "codec %s takes one parameter, the level", name);
@@ -181,6 +189,10 @@ static int parse_codecs(plan *p, const char *s, pz_err *e)
         if (p->format == 3 && p->c[i].k == K_ZLIB)
             return pz_err_set(e, PZARR_EINVAL,
                               "codec zlib exists in Zarr v2 only (use gzip or format 2)");
+        if (p->format == 3 && p->c[i].k >= K_LZ4)
+            return pz_err_set(e, PZARR_EINVAL,
+                              "codec %s is a Zarr v2 (numcodecs) compressor here (use format 2)",
+                              p->c[i].k == K_LZ4 ? "lz4" : p->c[i].k == K_BZ2 ? "bz2" : "lzma");
         compressors += p->c[i].k != K_CRC32C;
     }
     if (p->format == 2 && compressors > 1)
@@ -334,6 +346,9 @@ static cJSON *v3_codec(const codec *k, size_t itemsize)
         return named("blosc", cfg);
     case K_CRC32C:
     case K_ZLIB:
+    case K_LZ4:
+    case K_BZ2:
+    case K_LZMA:
         break;
     }
     cJSON_Delete(cfg);
@@ -427,6 +442,21 @@ static cJSON *v2_compressor(const plan *p)
         cJSON_AddNumberToObject(o, "clevel", k->level);
         cJSON_AddNumberToObject(o, "shuffle", k->shuffle);
         cJSON_AddNumberToObject(o, "blocksize", 0);
+        break;
+    case K_LZ4:
+        cJSON_AddNumberToObject(o, "acceleration", k->level);
+        cJSON_AddStringToObject(o, "id", "lz4");
+        break;
+    case K_BZ2:
+        cJSON_AddStringToObject(o, "id", "bz2");
+        cJSON_AddNumberToObject(o, "level", k->level);
+        break;
+    case K_LZMA:
+        cJSON_AddNumberToObject(o, "check", -1);
+        cJSON_AddNullToObject(o, "filters");
+        cJSON_AddNumberToObject(o, "format", 1);
+        cJSON_AddStringToObject(o, "id", "lzma");
+        cJSON_AddNumberToObject(o, "preset", k->level);
         break;
     case K_CRC32C:
         break;
