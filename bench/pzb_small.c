@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,78 @@ static void open_metrics(bench_ctx *c, const pzarr_stats *st)
     bench_metric_num(c, "opens_per_sample", c->o.inner);
 }
 
+/* A dataset of DS_VARS arrays, with consolidated metadata (pzarr's default
+ * for a store it creates) or without: rank 0's metadata reads and the time
+ * to open the store and every array. */
+enum { DS_VARS = 16 };
+
+static void dataset_create(bench_ctx *c, const bench_geom *g, bool consolidated)
+{
+    char meta[2048], path[BENCH_PATH_MAX], name[32];
+    pzb_meta(c, g->ndim, g->shape, g->chunks, meta, sizeof meta);
+    bench_path(c, path, consolidated ? "ds-consolidated.zarr" : "ds-plain.zarr");
+    pzarr_store *s = NULL;
+    pzb_check_store(c, pzarr_open(c->comm, path, PZARR_CREATE |
+                                  (consolidated ? 0 : PZARR_NO_CONSOLIDATE), &s), s, path);
+    for (int i = 0; i < DS_VARS; i++) {
+        pzarr_array *a = NULL;
+        snprintf(name, sizeof name, "var%02d", i);
+        pzb_check_store(c, pzarr_array_create(s, name, meta, &a), s, "pzarr_array_create");
+        pzb_check_store(c, pzarr_array_close(a), s, "pzarr_array_close");
+    }
+    pzb_check_store(c, pzarr_close(s), NULL, "pzarr_close");
+}
+
+/* Seconds for one open of the store and its DS_VARS arrays (max over
+ * ranks); *reads gets rank 0's metadata reads. */
+static double dataset_open(bench_ctx *c, bool consolidated, double *reads)
+{
+    char path[BENCH_PATH_MAX], name[32];
+    bench_path(c, path, consolidated ? "ds-consolidated.zarr" : "ds-plain.zarr");
+    MPI_Barrier(c->comm);
+    double t0 = MPI_Wtime();
+    pzarr_store *s = NULL;
+    pzarr_array *a[DS_VARS];
+    pzb_check_store(c, pzarr_open(c->comm, path, PZARR_RDONLY, &s), s, path);
+    for (int i = 0; i < DS_VARS; i++) {
+        snprintf(name, sizeof name, "var%02d", i);
+        pzb_check_store(c, pzarr_array_open(s, name, &a[i]), s, "pzarr_array_open");
+    }
+    pzarr_stats st;
+    pzb_check_store(c, pzarr_get_stats(s, &st), s, "pzarr_get_stats");
+    for (int i = 0; i < DS_VARS; i++)
+        pzb_check_store(c, pzarr_array_close(a[i]), s, "pzarr_array_close");
+    pzb_check_store(c, pzarr_close(s), NULL, "pzarr_close");
+    double t = bench_max(c->comm, MPI_Wtime() - t0);
+    *reads = (double)st.meta_reads;
+    MPI_Bcast(reads, 1, MPI_DOUBLE, 0, c->comm);
+    return t;
+}
+
+static void dataset_rows(bench_ctx *c, const bench_geom *g)
+{
+    double t[2][64], reads[2] = {0, 0};
+    int reps = c->o.reps < 64 ? c->o.reps : 64;
+    for (int k = 0; k < 2; k++) {
+        dataset_create(c, g, k == 0);
+        for (int rep = 0; rep < reps; rep++)
+            t[k][rep] = dataset_open(c, k == 0, &reads[k]);
+    }
+    int ref = bench_add_row(c, "dataset of 16 arrays, no consolidated metadata: open all", t[1],
+                            reps, 0, 0, -1);
+    bench_add_row(c, "dataset of 16 arrays, consolidated metadata: open all", t[0], reps, 0, 0,
+                  ref);
+    /* Reads on rank 0: the consolidated document once, then per array only
+     * the look for a commit record of a killed flush (absent: no data). */
+    bench_metric_num(c, "dataset16_meta_reads_rank0_consolidated", reads[0]);
+    bench_metric_num(c, "dataset16_meta_reads_rank0_plain", reads[1]);
+    char path[BENCH_PATH_MAX];
+    bench_path(c, path, "ds-consolidated.zarr");
+    bench_remove(c, path);
+    bench_path(c, path, "ds-plain.zarr");
+    bench_remove(c, path);
+}
+
 int pzb_open_pattern(bench_ctx *c)
 {
     bench_geom g;
@@ -335,6 +408,7 @@ int pzb_open_pattern(bench_ctx *c)
                             0, 0, -1);
     bench_add_row(c, "pzarr open store+array+close (per open)", t, c->o.reps, 0, 0, ref);
     open_metrics(c, &st);
+    dataset_rows(c, &g);
     char path[BENCH_PATH_MAX];
     bench_path(c, path, "open.zarr");
     bench_remove(c, path);
