@@ -13,7 +13,7 @@ as pzarr wrote them, and xarray datasets that pzarr reads and extends.
 3. xarray writes a dataset (consolidated, zarr-python's default compressor);
    pzarr reads its values and dimension names, adds a variable, and
    xarray's consolidated open sees the new variable.
-4. examples/04_dataset (the C spec API, 2 ranks) makes a dataset; xarray
+4. examples/05_dataset (the C spec API, 2 ranks) makes a dataset; xarray
    opens it consolidated with its dimensions, values and attributes, and
    ncdump names its dimensions.
 """
@@ -210,33 +210,33 @@ def example_dataset(rep, mpiexec, binary, work):
     path = os.path.join(work, "from_c.zarr")
     argv = ([mpiexec, "-n", "2"] if mpiexec else []) + [binary, path]
     rc, out, err = run(argv, timeout=180)
-    if not rep.check("04_dataset runs", None if rc == 0 else f"exit {rc}: {err[:300]}"):
+    if not rep.check("05_dataset runs", None if rc == 0 else f"exit {rc}: {err[:300]}"):
         return
     try:
         ds, cw = open_xr(path, consolidated=True)
     except Exception as ex:  # noqa: BLE001
-        rep.fail("04_dataset: open_zarr(consolidated=True)", repr(ex))
+        rep.fail("05_dataset: open_zarr(consolidated=True)", repr(ex))
         return
-    rep.check("04_dataset: dims", None if dict(ds.sizes) == {"time": 4, "y": 6, "x": 8}
+    rep.check("05_dataset: dims", None if dict(ds.sizes) == {"time": 4, "y": 6, "x": 8}
               else f"{dict(ds.sizes)}")
     t, y, x = np.meshgrid(np.arange(4), np.arange(6), np.arange(8), indexing="ij")
     want = (280.0 + t + 0.5 * y - 0.25 * x).astype("f4")
-    rep.check("04_dataset: temp values", None if np.array_equal(ds["temp"].values, want) else "differ")
-    rep.check("04_dataset: temp dims", None if ds["temp"].dims == ("time", "y", "x") else f"{ds['temp'].dims}")
-    rep.check("04_dataset: attributes", None if ds.attrs.get("title") == "04_dataset"
+    rep.check("05_dataset: temp values", None if np.array_equal(ds["temp"].values, want) else "differ")
+    rep.check("05_dataset: temp dims", None if ds["temp"].dims == ("time", "y", "x") else f"{ds['temp'].dims}")
+    rep.check("05_dataset: attributes", None if ds.attrs.get("title") == "05_dataset"
               and ds["temp"].attrs.get("units") == "K" else f"{ds.attrs} {ds['temp'].attrs}")
-    rep.check("04_dataset: pres values", None if np.array_equal(ds["pres"].values, 1000.0 - np.arange(4))
+    rep.check("05_dataset: pres values", None if np.array_equal(ds["pres"].values, 1000.0 - np.arange(4))
               else f"{ds['pres'].values}")
-    rep.check("04_dataset: no warning", None if not cw else f"{cw}")
+    rep.check("05_dataset: no warning", None if not cw else f"{cw}")
     if shutil.which("ncdump"):
         rc, out, err = run(["ncdump", "-h", f"file://{os.path.abspath(path)}#mode=zarr,file"])
-        rep.check("04_dataset: ncdump", None if rc == 0 and "float temp(time, y, x) ;" in out
+        rep.check("05_dataset: ncdump", None if rc == 0 and "float temp(time, y, x) ;" in out
                   and "_zdim" not in out else f"exit {rc}: {out[:400]} {err[:200]}")
 
 
 def main():
     args = parse_args(lambda p: p.add_argument("--example", default="",
-                                               help="examples/04_dataset binary"))
+                                               help="examples/05_dataset binary"))
     rep = Report("interop.ecosystem_datasets")
     work = fresh_dir(args.work + "/ecosystem")
     pz = Pzarr(args.pzarr)
@@ -256,7 +256,7 @@ def main():
     if args.example:
         example_dataset(rep, mpiexec, args.example, work)
     else:
-        rep.fail("04_dataset", "no --example binary given")
+        rep.fail("05_dataset", "no --example binary given")
     rep.finish()
 
 

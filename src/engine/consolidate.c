@@ -19,27 +19,31 @@
 
 #define V2_NAME ".zmetadata"
 
-static cJSON *read_json(pzarr_store *s, const char *path, bool *found, pz_err *e)
+/* Reads and parses the JSON object at path into *out (NULL when the file
+ * is absent). */
+static int read_json(pzarr_store *s, const char *path, cJSON **out, pz_err *e)
 {
     pz_buf b = {0};
     pz_err local;
     pz_err_clear(&local);
     s->stats.meta_reads++;
+    *out = NULL;
     int rc = pz_io_read_file(path, &b, &local);
-    *found = rc == 0;
-    cJSON *j = NULL;
     if (rc == 0) {
-        j = cJSON_ParseWithLength((const char *)b.data, b.size);
+        cJSON *j = cJSON_ParseWithLength((const char *)b.data, b.size);
         if (!j || !cJSON_IsObject(j)) {
             cJSON_Delete(j);
-            j = NULL;
-            pz_err_set(e, PZARR_EMETA, "%s: malformed JSON", path);
+            rc = pz_err_set(e, PZARR_EMETA, "%s: malformed JSON", path);
+        } else {
+            *out = j;
         }
-    } else if (rc != PZARR_ENOENT) {
+    } else if (rc == PZARR_ENOENT) {
+        rc = 0;
+    } else {
         *e = local;
     }
     pz_buf_free(&b);
-    return j;
+    return rc;
 }
 
 static int write_json(pzarr_store *s, const char *path, const cJSON *j, pz_err *e)
@@ -90,12 +94,11 @@ char *pz_cons_root_doc(pzarr_store *s, const char *text, pz_err *e)
 {
     char *path = pz_path_join(s->root, "zarr.json");
     cJSON *doc = cJSON_Parse(text);
-    bool found = false;
-    cJSON *old = path ? read_json(s, path, &found, e) : NULL;
+    cJSON *old = NULL;
     char *out = NULL;
     if (!path || !doc) {
         pz_err_set(e, PZARR_ENOMEM, "out of memory");
-    } else if (e->code == 0) {
+    } else if (read_json(s, path, &old, e) == 0) {
         cJSON *keep = old ? cJSON_DetachItemFromObjectCaseSensitive(old, "consolidated_metadata")
                           : NULL;
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "consolidated_metadata");
@@ -126,9 +129,8 @@ int pz_cons_note(pzarr_store *s, const char *path, const char *text, pz_err *e)
     char *cpath = pz_path_join(s->root, v3 ? "zarr.json" : V2_NAME);
     if (!cpath)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory");
-    bool found = false;
-    cJSON *c = read_json(s, cpath, &found, e);
-    int rc = e->code;
+    cJSON *c = NULL;
+    int rc = read_json(s, cpath, &c, e);
     if (rc == 0 && !c && v3) /* no root document: nothing to consolidate into */
         rc = 0;
     else if (rc == 0) {
@@ -185,10 +187,9 @@ int pz_cons_load(pzarr_store *s, int format, const pz_buf *root_doc, pz_err *e)
     char *p = pz_path_join(s->root, V2_NAME);
     if (!p)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory");
-    bool found = false;
-    s->cons = read_json(s, p, &found, e);
+    int rc = read_json(s, p, &s->cons, e);
     pz_free(p);
-    return e->code;
+    return rc;
 }
 
 static bool put_text(pz_buf *b, const cJSON *j)

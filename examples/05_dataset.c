@@ -1,11 +1,11 @@
 /*
- * 04_dataset: a small simulation output that xarray, netCDF and GDAL open
+ * 05_dataset: a small simulation output that xarray, netCDF and GDAL open
  * as it is: a Zarr v2 store with consolidated metadata, coordinates time,
  * y and x, and variables temp(time, y, x), pres(time) and mask(y, x), all
  * described with pzarr_spec (no JSON by hand). Each rank writes its rows of
  * every time step; rank 0 writes the coordinates.
  *
- *   mpiexec -n 2 build/bin/04_dataset /tmp/run.zarr
+ *   mpiexec -n 2 build/bin/05_dataset /tmp/run.zarr
  *   python3 -c "import xarray as xr; print(xr.open_zarr('/tmp/run.zarr'))"
  */
 #include <pzarr.h>
@@ -18,7 +18,7 @@
     do {                                                                          \
         int rc_ = (call);                                                         \
         if (rc_ != 0) {                                                           \
-            fprintf(stderr, "04_dataset: %s: %s\n", pzarr_strerror(rc_), msg);    \
+            fprintf(stderr, "05_dataset: %s: %s\n", pzarr_strerror(rc_), msg);    \
             MPI_Abort(MPI_COMM_WORLD, 1);                                         \
         }                                                                         \
     } while (0)
@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 
     pzarr_store *s;
     CHECK(pzarr_open(MPI_COMM_WORLD, path, PZARR_CREATE | PZARR_FORMAT_V2, &s), pzarr_errmsg(s));
-    CHECK(pzarr_attrs_update(s, "", "{\"title\": \"04_dataset\", \"Conventions\": \"CF-1.8\"}"),
+    CHECK(pzarr_attrs_update(s, "", "{\"title\": \"05_dataset\", \"Conventions\": \"CF-1.8\"}"),
           pzarr_errmsg(s));
     /* Float fill NaN: xarray hides values equal to the fill value. */
     pzarr_array *time = make(s, "time", (pzarr_spec){.dtype = PZARR_FLOAT64, .ndim = 1,
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
         CHECK(pzarr_array_close(all[i]), pzarr_errmsg(s));
     CHECK(pzarr_close(s), "close");
     if (rank == 0)
-        printf("04_dataset: %d ranks wrote %s: temp(time, y, x), pres(time), mask(y, x) "
+        printf("05_dataset: %d ranks wrote %s: temp(time, y, x), pres(time), mask(y, x) "
                "on coordinates time, y, x; consolidated metadata for xarray\n",
                size, path);
     MPI_Finalize();
