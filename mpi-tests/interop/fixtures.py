@@ -85,7 +85,7 @@ V3 = {
     "1d.contiguous.compressed.sharded.i2": SHARD("<i2", I14),
     "1d.contiguous.compressed.sharded.i4": SHARD("<i4", I14),
     "1d.contiguous.compressed.sharded.u1": SHARD("|u1", U1),
-    "1d.contiguous.delta.i4": UNSUPPORTED,
+    "1d.contiguous.delta.i4": ("<i4", I14),  # numcodecs.delta
     "1d.contiguous.f2.le": ("<f2", F4),
     "1d.contiguous.f4.be": ("<f4", F4),
     "1d.contiguous.f4.le": ("<f4", F4),
@@ -112,7 +112,7 @@ V3 = {
     "3d.chunked.mixed.i2.C": ("<i2", A27),
     "3d.chunked.mixed.i2.F": ("<i2", A27),
     "3d.contiguous.compressed.sharded.i2": SHARD("<i2", A27),
-    "3d.contiguous.delta.i4.mixed": UNSUPPORTED,
+    "3d.contiguous.delta.i4.mixed": ("<i4", A27),  # transpose, numcodecs.delta
     "3d.contiguous.i2": ("<i2", A27),
     "consolidated/1d.chunked.i2": ("<i2", I14),
     "consolidated/2d.contiguous.i2": ("<i2", SQ2),

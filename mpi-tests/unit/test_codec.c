@@ -754,6 +754,55 @@ static void test_roundtrip_v2_filters(void **state)
     }
 }
 
+/* v3 numcodecs.*: the array->array ones run after a little-endian "bytes"
+ * and are written back before it; the chain round trips. */
+static void test_v3_numcodecs(void **state)
+{
+    (void)state;
+    const char *doc =
+        "[{\"name\":\"transpose\",\"configuration\":{\"order\":[1,0]}},"
+        "{\"name\":\"numcodecs.delta\",\"configuration\":{\"dtype\":\"int32\"}},"
+        "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
+        "{\"name\":\"numcodecs.shuffle\",\"configuration\":{\"elementsize\":4}},"
+        "{\"name\":\"numcodecs.lz4\",\"configuration\":{\"acceleration\":2}}]";
+    pz_pipeline p;
+    must_parse_v3(doc, 2, PZARR_INT32, &p);
+    assert_int_equal(p.n, 5);
+    assert_int_equal(p.c[1].id, PZ_CODEC_BYTES);
+    assert_int_equal(p.c[2].id, PZ_CODEC_DELTA);
+    assert_true(p.c[2].v3_before_bytes);
+    /* Written back in v3 order, numcodecs' configuration as numcodecs
+     * states it (a type as "<i4", with its "astype"). */
+    cJSON *out = pz_pipeline_emit_v3(&p);
+    static const char *const names[] = {"transpose", "numcodecs.delta", "bytes",
+                                        "numcodecs.shuffle", "numcodecs.lz4"};
+    assert_int_equal(cJSON_GetArraySize(out), 5);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(out, i), "name")->valuestring, names[i]);
+    const cJSON *dc = cJSON_GetObjectItem(cJSON_GetArrayItem(out, 1), "configuration");
+    assert_string_equal(cJSON_GetObjectItem(dc, "dtype")->valuestring, "<i4");
+    assert_null(cJSON_GetObjectItem(dc, "id"));
+    pz_pipeline again;
+    char *text = cJSON_PrintUnformatted(out);
+    must_parse_v3(text, 2, PZARR_INT32, &again);
+    assert_int_equal(again.n, 5);
+    assert_int_equal(again.c[2].id, PZ_CODEC_DELTA);
+    free(text);
+    cJSON_Delete(out);
+    const uint64_t shape[2] = {9, 14};
+    roundtrip(&p, 2, shape, PZARR_INT32, 77);
+    /* A numcodecs array->array codec before a transpose cannot move. */
+    pz_err e = {0};
+    assert_int_equal(parse_v3("[{\"name\":\"numcodecs.delta\",\"configuration\":"
+                              "{\"dtype\":\"int32\"}},{\"name\":\"transpose\","
+                              "\"configuration\":{\"order\":[1,0]}},{\"name\":\"bytes\","
+                              "\"configuration\":{\"endian\":\"little\"}}]",
+                              2, PZARR_INT32, &p, &e),
+                     PZARR_EUNSUPPORTED);
+    assert_msg_has(&e, "before another array->array codec");
+}
+
 static void test_roundtrip_shapes(void **state)
 {
     (void)state;
@@ -1364,6 +1413,7 @@ int main(void)
         cmocka_unit_test(test_emit_v3_bare_input),
         cmocka_unit_test(test_v2_pipelines),
         cmocka_unit_test(test_roundtrip_v2_filters),
+        cmocka_unit_test(test_v3_numcodecs),
         cmocka_unit_test(test_v2_order_and_endian),
         cmocka_unit_test(test_v2_errors),
         cmocka_unit_test(test_roundtrip_all_dtypes),

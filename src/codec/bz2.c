@@ -61,6 +61,7 @@ static int decode(const pz_codec *c, const unsigned char *in, size_t n, pz_want 
 const pz_codec_ops pz_codec_bz2 = {
     .id = PZ_CODEC_BZ2,
     .name = "bz2",
+    .v3_name = "numcodecs.bz2",
     .kind = PZ_KIND_B2B,
     .in_v2 = true,
     .parse = parse,

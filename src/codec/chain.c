@@ -20,13 +20,20 @@ static const pz_codec_ops *const table[PZ_NCODECS] = {
 
 static const pz_codec_ops *ops(const pz_codec *c) { return table[c->id]; }
 
-/* v2: a compressor, or with filter a v2 filter; else a v3 codec. */
+/* v2: a compressor, or with filter a v2 filter; else a v3 codec (by its
+ * v3 name when it has one). */
 static const pz_codec_ops *find(const char *name, bool v2, bool filter)
 {
     for (int i = 0; i < PZ_NCODECS; i++) {
-        bool kind = filter ? table[i]->v2_filter : v2 ? table[i]->in_v2 : table[i]->in_v3;
-        if (kind && strcmp(table[i]->name, name) == 0)
-            return table[i];
+        const pz_codec_ops *o = table[i];
+        if (!v2 && o->v3_name) {
+            if (strcmp(o->v3_name, name) == 0)
+                return o;
+            continue;
+        }
+        bool kind = filter ? o->v2_filter : v2 ? o->in_v2 : o->in_v3;
+        if (kind && strcmp(o->name, name) == 0)
+            return o;
     }
     return NULL;
 }
@@ -107,6 +114,45 @@ static int check_args(int ndim, pzarr_dtype t, pz_pipeline *p, pz_err *e)
     return 0;
 }
 
+/* numcodecs' array->array codecs of v3 (delta, fixedscaleoffset, quantize,
+ * bitround) are bytes->bytes here: each moves from just before "bytes" to
+ * just after it, which changes nothing when "bytes" is little endian (or
+ * the type one byte) and no other array->array codec lies between. */
+static int move_numcodecs_a2a(pz_pipeline *p, pzarr_dtype t, pz_err *e)
+{
+    int ab = -1;
+    for (int i = 0; i < p->n && ab < 0; i++)
+        if (ops(&p->c[i])->kind == PZ_KIND_A2B)
+            ab = i;
+    if (ab < 0)
+        return 0; /* check_order says what is wrong */
+    int first = ab;
+    while (first > 0 && ops(&p->c[first - 1])->v3_a2a)
+        first--;
+    for (int i = 0; i < first; i++)
+        if (ops(&p->c[i])->v3_a2a)
+            return pz_err_set(e, PZARR_EUNSUPPORTED,
+                              "codecs: \"%s\" before another array->array codec is not "
+                              "supported",
+                              ops(&p->c[i])->v3_name);
+    if (first == ab)
+        return 0;
+    const pz_codec *b = &p->c[ab];
+    if (b->id != PZ_CODEC_BYTES || (pzarr_dtype_size(t) > 1 && b->u.bytes.big_endian))
+        return pz_err_set(e, PZARR_EUNSUPPORTED,
+                          "codecs: \"%s\" with a big-endian \"bytes\" is not supported",
+                          ops(&p->c[first])->v3_name);
+    pz_codec moved[PZ_MAX_CODECS], bytes = *b;
+    int nm = ab - first;
+    memcpy(moved, &p->c[first], (size_t)nm * sizeof *moved);
+    p->c[first] = bytes;
+    for (int k = 0; k < nm; k++) {
+        p->c[first + 1 + k] = moved[k];
+        p->c[first + 1 + k].v3_before_bytes = true;
+    }
+    return 0;
+}
+
 int pz_pipeline_parse_v3(const cJSON *codecs, int ndim, pzarr_dtype t, pz_pipeline *p,
                          pz_err *e)
 {
@@ -119,6 +165,7 @@ int pz_pipeline_parse_v3(const cJSON *codecs, int ndim, pzarr_dtype t, pz_pipeli
                           n, PZ_MAX_CODECS);
     for (const cJSON *it = codecs->child; it; it = it->next)
         PZ_TRY(parse_v3_item(it, ndim, t, &p->c[p->n++], e));
+    PZ_TRY(move_numcodecs_a2a(p, t, e));
     return check_order(p, e);
 }
 
@@ -173,10 +220,31 @@ int pz_pipeline_from_v2(const cJSON *compressor, const cJSON *filters, bool orde
 
 /* ------------------------------------------------------------ emitting */
 
+/* The v3 order: what ran after "bytes" but belongs before it goes back. */
+static int v3_order(const pz_pipeline *p, int *order)
+{
+    int n = 0, ab = -1;
+    for (int i = 0; i < p->n; i++)
+        if (ops(&p->c[i])->kind == PZ_KIND_A2B)
+            ab = i;
+    for (int i = 0; i < p->n; i++) {
+        if (i == ab)
+            for (int k = 0; k < p->n; k++)
+                if (p->c[k].v3_before_bytes)
+                    order[n++] = k;
+        if (!p->c[i].v3_before_bytes)
+            order[n++] = i;
+    }
+    return n;
+}
+
 cJSON *pz_pipeline_emit_v3(const pz_pipeline *p)
 {
     cJSON *arr = cJSON_CreateArray();
-    for (int i = 0; arr && i < p->n; i++) {
+    int order[PZ_MAX_CODECS];
+    int n = v3_order(p, order);
+    for (int j = 0; arr && j < n; j++) {
+        int i = order[j];
         const pz_codec_ops *o = ops(&p->c[i]);
         cJSON *obj = cJSON_CreateObject();
         if (!obj || !cJSON_AddItemToArray(arr, obj)) {
@@ -184,7 +252,8 @@ cJSON *pz_pipeline_emit_v3(const pz_pipeline *p)
             cJSON_Delete(arr);
             return NULL;
         }
-        if (!cJSON_AddStringToObject(obj, "name", o->name) || !o->emit_v3(&p->c[i], obj)) {
+        if (!cJSON_AddStringToObject(obj, "name", o->v3_name ? o->v3_name : o->name) ||
+            !(o->emit_v3 ? o->emit_v3(&p->c[i], obj) : pz_emit_v3_numcodecs(o, &p->c[i], obj))) {
             cJSON_Delete(arr); /* obj with it */
             return NULL;
         }
@@ -227,6 +296,17 @@ cJSON *pz_pipeline_emit_v2_filters(const pz_pipeline *p)
         }
     }
     return arr ? arr : cJSON_CreateNull();
+}
+
+bool pz_emit_v3_numcodecs(const pz_codec_ops *o, const pz_codec *c, cJSON *obj)
+{
+    cJSON *conf = cJSON_CreateObject();
+    if (!conf || !o->emit_v2(c, conf) || !cJSON_AddItemToObject(obj, "configuration", conf)) {
+        cJSON_Delete(conf);
+        return false;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(conf, "id");
+    return true;
 }
 
 bool pz_pipeline_is_identity(const pz_pipeline *p, size_t itemsize)

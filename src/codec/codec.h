@@ -38,6 +38,7 @@ typedef struct pz_np_type {
 
 typedef struct pz_codec {
     pz_codec_id id;
+    bool v3_before_bytes; /* a numcodecs array->array codec of v3, run after "bytes" */
     union {
         struct {
             bool big_endian;

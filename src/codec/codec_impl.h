@@ -46,6 +46,11 @@ typedef struct pz_codec_ops {
     pz_codec_kind kind;
     bool in_v3, in_v2; /* a v3 codec; a v2 compressor */
     bool v2_filter;    /* a v2 filter (numcodecs), between the bytes and the compressor */
+    /* numcodecs in Zarr v3: "numcodecs.<name>", its v2 fields as the
+     * configuration; an array->array one there (v3_a2a) runs here after a
+     * little-endian "bytes", which is the same on this little-endian host. */
+    const char *v3_name;
+    bool v3_a2a;
     /* Reads the configuration (c->v2: a v2 compressor) into out. */
     int (*parse)(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out);
     /* Completes the v3 object {"name": ...} (adds "configuration"). */
@@ -72,6 +77,9 @@ typedef struct pz_codec_ops {
 extern const pz_codec_ops pz_codec_bytes, pz_codec_transpose, pz_codec_blosc, pz_codec_gzip,
     pz_codec_zlib, pz_codec_zstd, pz_codec_crc32c, pz_codec_lz4, pz_codec_bz2, pz_codec_lzma,
     pz_codec_delta, pz_codec_fso, pz_codec_quantize, pz_codec_bitround, pz_codec_shuffle;
+
+/* The v3 configuration of a numcodecs codec: its v2 fields but "id". */
+bool pz_emit_v3_numcodecs(const pz_codec_ops *o, const pz_codec *c, cJSON *obj);
 
 /* A transpose reversing the axes (v2 order "F"). */
 void pz_transpose_reversed(pz_codec *c, int ndim);

@@ -17,6 +17,15 @@
 
 static bool parse_np(const char *s, pz_np_type *t)
 {
+    /* v3 configurations may name the type ("int32": native, little endian here). */
+    static const struct {
+        const char *name, *np;
+    } names[] = {{"int8", "|i1"},    {"int16", "<i2"},   {"int32", "<i4"},  {"int64", "<i8"},
+                 {"uint8", "|u1"},   {"uint16", "<u2"},  {"uint32", "<u4"}, {"uint64", "<u8"},
+                 {"float32", "<f4"}, {"float64", "<f8"}};
+    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0)
+            s = names[i].np;
     if (!s || strlen(s) < 3 || (s[0] != '<' && s[0] != '>' && s[0] != '|' && s[0] != '='))
         return false;
     char *end;
@@ -479,13 +488,15 @@ static int shuffle_decode(const pz_codec *c, const unsigned char *in, size_t n, 
 
 /* ------------------------------------------------------------ the table rows */
 
-#define FILTER(ID, NAME, P)                                                                \
+/* A2A: what numcodecs makes an array->array codec in v3 (before "bytes"). */
+#define FILTER(ID, NAME, P, A2A)                                                           \
     const pz_codec_ops pz_codec_##P = {                                                    \
         .id = ID, .name = NAME, .kind = PZ_KIND_B2B, .v2_filter = true, .parse = P##_parse, \
-        .emit_v2 = P##_emit, .encode = P##_encode, .decode = P##_decode}
+        .emit_v2 = P##_emit, .encode = P##_encode, .decode = P##_decode,                    \
+        .v3_name = "numcodecs." NAME, .v3_a2a = A2A}
 
-FILTER(PZ_CODEC_DELTA, "delta", delta);
-FILTER(PZ_CODEC_FIXEDSCALEOFFSET, "fixedscaleoffset", fso);
-FILTER(PZ_CODEC_QUANTIZE, "quantize", quantize);
-FILTER(PZ_CODEC_BITROUND, "bitround", bitround);
-FILTER(PZ_CODEC_SHUFFLE, "shuffle", shuffle);
+FILTER(PZ_CODEC_DELTA, "delta", delta, true);
+FILTER(PZ_CODEC_FIXEDSCALEOFFSET, "fixedscaleoffset", fso, true);
+FILTER(PZ_CODEC_QUANTIZE, "quantize", quantize, true);
+FILTER(PZ_CODEC_BITROUND, "bitround", bitround, true);
+FILTER(PZ_CODEC_SHUFFLE, "shuffle", shuffle, false);

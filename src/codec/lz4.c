@@ -64,6 +64,7 @@ static int decode(const pz_codec *c, const unsigned char *in, size_t n, pz_want 
 const pz_codec_ops pz_codec_lz4 = {
     .id = PZ_CODEC_LZ4,
     .name = "lz4",
+    .v3_name = "numcodecs.lz4",
     .kind = PZ_KIND_B2B,
     .in_v2 = true,
     .parse = parse,

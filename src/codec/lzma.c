@@ -105,6 +105,7 @@ static int decode(const pz_codec *c, const unsigned char *in, size_t n, pz_want 
 const pz_codec_ops pz_codec_lzma = {
     .id = PZ_CODEC_LZMA,
     .name = "lzma",
+    .v3_name = "numcodecs.lzma",
     .kind = PZ_KIND_B2B,
     .in_v2 = true,
     .parse = parse,
