@@ -87,9 +87,18 @@ typedef enum pzarr_dtype {
     PZARR_COMPLEX128
 } pzarr_dtype;
 
+/* Fixed-length strings of Zarr v2, read and written as their bytes: numpy's
+ * "|S<n>" (n bytes, NUL-padded) and "<U<n>" (n UTF-32 code units, 4n
+ * bytes, in the host's byte order in memory). n is 1..PZARR_STRING_MAX
+ * bytes in all. */
+#define PZARR_STRING_MAX 1024
+#define PZARR_STRING_BYTES(n) ((pzarr_dtype)(0x100000 + (n)))
+#define PZARR_STRING_UTF32(n) ((pzarr_dtype)(0x200000 + (n)))
+
 /* Size in bytes of one element, or 0 for an unknown type. Local. */
 size_t pzarr_dtype_size(pzarr_dtype t);
-/* The Zarr v3 name ("float64", ...), or NULL. Local. */
+/* The Zarr v3 name ("float64", ...); for the v2 strings "bytes string" and
+ * "UTF-32 string"; NULL for an unknown type. Local. */
 const char *pzarr_dtype_name(pzarr_dtype t);
 
 #define PZARR_MAX_NDIM 32

@@ -37,10 +37,10 @@ MAYBE = "maybe"  # marker: values or "unsupported"
 V2 = {
     "1d.chunked.i2": ("<i2", I14),
     "1d.chunked.ragged.i2": ("<i2", np.arange(1, 6)),
-    "1d.contiguous.S7": UNSUPPORTED,
-    "1d.contiguous.U13.be": UNSUPPORTED,
-    "1d.contiguous.U13.le": UNSUPPORTED,
-    "1d.contiguous.U7": UNSUPPORTED,
+    "1d.contiguous.S7": ZARR_PYTHON,  # fixed-length strings
+    "1d.contiguous.U13.be": ZARR_PYTHON,  # fixed-length strings
+    "1d.contiguous.U13.le": ZARR_PYTHON,  # fixed-length strings
+    "1d.contiguous.U7": ZARR_PYTHON,  # fixed-length strings
     "1d.contiguous.b1": ("|b1", B1),
     "1d.contiguous.bitround.f4": ZARR_PYTHON,  # numcodecs filters
     "1d.contiguous.blosc.i2": ("<i2", I14),
@@ -58,7 +58,7 @@ V2 = {
     "1d.contiguous.u1": ("|u1", U1),
     "1d.contiguous.zlib.i2": ("<i2", I14),
     "1d.contiguous.zstd.i2": ("<i2", I14),
-    "2d.chunked.U7": UNSUPPORTED,
+    "2d.chunked.U7": ZARR_PYTHON,  # fixed-length strings
     "2d.chunked.i2": ("<i2", SQ2),
     "2d.chunked.ragged.i2": ("<i2", SQ3),
     "2d.contiguous.i2": ("<i2", SQ2),

@@ -12,6 +12,9 @@ both ways, against zarr-python 2.13 / numcodecs and xarray.
    differently).
 3. The CLI's `--codec lz4|bz2|lzma` arrays open in zarr-python.
 4. xarray writes a dataset with filters and lz4 in its encoding; pzarr reads it.
+5. Fixed-length strings ("|S", "<U", ">U"): zarr-python and xarray (string
+   coordinates) write, pzarr reads the same bytes; pzarr writes (CLI
+   `--dtype S6|U5`, fill values included), zarr-python and xarray read.
 """
 import filecmp
 import os
@@ -121,7 +124,57 @@ def main():
             got = np.frombuffer(res.out, dtype="<f8").reshape(back[v].shape)
             rep.check(f"xarray {v}: pzarr reads xarray's values",
                       None if np.array_equal(got, back[v].values) else "values differ")
+    strings(rep, pz, work, args.mpiexec)
     rep.finish()
+
+
+def strings(rep, pz, work, mpiexec):
+    import xarray as xr
+    root = os.path.join(work, "strings.zarr")
+    names = np.array(["alpha", "b", "gamma-7", "", "ümlaut"], dtype="<U7")
+    codes = np.array([b"AB", b"", b"WXYZ", b"q", b"zz"], dtype="|S4")
+    for name, arr, comp in (("u_le", names, Zstd(level=1)), ("u_be", names.astype(">U7"), LZ4()),
+                            ("s", codes, None)):
+        z = zarr.open_array(f"{root}/{name}", mode="w", shape=arr.shape, chunks=(2,), dtype=arr.dtype,
+                            compressor=comp, fill_value="" if arr.dtype.kind == "U" else b"")
+        z[...] = arr
+        res = pz.get(f"{root}/{name}")
+        if rep.check(f"strings {name}: pzarr get", None if res.rc == 0 else res.why()):
+            want = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("="))).tobytes()
+            rep.check(f"strings {name}: pzarr reads zarr-python's bytes",
+                      None if res.out == want else f"{res.out[:40]!r} vs {want[:40]!r}")
+    # xarray writes string coordinates
+    ds = xr.Dataset({"t": (("station",), np.arange(5.0))}, coords={"station": names, "code": ("station", codes)})
+    xpath = os.path.join(work, "xr_strings.zarr")
+    ds.to_zarr(xpath, mode="w", consolidated=True)
+    back = xr.open_zarr(xpath).load()
+    for v in ("station", "code"):
+        res = pz.get(f"{xpath}/{v}")
+        if rep.check(f"xarray {v}: pzarr get", None if res.rc == 0 else res.why()):
+            arr = back[v].values.astype(zarr.open_array(f"{xpath}/{v}", mode="r").dtype)
+            want = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("="))).tobytes()
+            rep.check(f"xarray {v}: pzarr reads xarray's strings", None if res.out == want else "differ")
+    # pzarr writes
+    for name, dt, fill, arr in (("pz_s", "S6", "abc", np.array([b"ab", b"cdefgh", b"x"], dtype="S6")),
+                                ("pz_u", "U5", "ß", np.array(["é", "ünï", "zz"], dtype="<U5"))):
+        path = os.path.join(work, "pzstrings.zarr", name)  # a store the CLI makes
+        res = pz.run(["create", path, "--format", 2, "--dtype", dt, "--shape", "3", "--chunks", "2",
+                      "--fill", fill, "--dims", "station"])
+        if not rep.check(f"create --dtype {dt}", None if res.rc == 0 else res.why()):
+            continue
+        src = os.path.join(work, "str.bin")
+        arr.tofile(src)
+        args_put = ["put", path, "-i", src, "-q"]
+        res = pz.mpi(mpiexec, 2, args_put) if mpiexec else pz.run(args_put)
+        if not rep.check(f"put --dtype {dt}", None if res.rc == 0 else res.why()):
+            continue
+        z = zarr.open_array(path, mode="r")
+        want_fill = fill.encode() if dt[0] == "S" else fill
+        rep.check(f"zarr-python reads pzarr's {dt}", None if np.array_equal(z[...], arr)
+                  and z.fill_value == want_fill else f"{z[...]} fill {z.fill_value!r}")
+    xb = xr.open_zarr(os.path.join(work, "pzstrings.zarr"), consolidated=True).load()
+    rep.check("xarray reads pzarr's strings", None if list(xb["pz_u"].values) == ["é", "ünï", "zz"]
+              else f"{xb['pz_u'].values}")
 
 
 if __name__ == "__main__":

@@ -141,8 +141,12 @@ static void test_dtype_v2_strings(void **state)
         {">u4", 0, PZARR_UINT32, true},  {"<f2", 0, PZARR_FLOAT16, false},
         {"<f4", 0, PZARR_FLOAT32, false}, {">f8", 0, PZARR_FLOAT64, true},
         {"<c8", 0, PZARR_COMPLEX64, false}, {">c16", 0, PZARR_COMPLEX128, true},
-        {"|S7", PZARR_EUNSUPPORTED, 0, 0}, {"<U13", PZARR_EUNSUPPORTED, 0, 0},
-        {">U13", PZARR_EUNSUPPORTED, 0, 0}, {"|O", PZARR_EUNSUPPORTED, 0, 0},
+        {"|S7", 0, PZARR_STRING_BYTES(7), false}, {"<U13", 0, PZARR_STRING_UTF32(13), false},
+        {">U13", 0, PZARR_STRING_UTF32(13), true}, {"|S1024", 0, PZARR_STRING_BYTES(1024), false},
+        {"|S1025", PZARR_EUNSUPPORTED, 0, 0}, {"<U257", PZARR_EUNSUPPORTED, 0, 0},
+        {">S7", PZARR_EUNSUPPORTED, 0, 0}, {"|S0", PZARR_EMETA, 0, 0},
+        {"|S", PZARR_EMETA, 0, 0},         {"<U7x", PZARR_EMETA, 0, 0},
+        {"|O", PZARR_EUNSUPPORTED, 0, 0},
         {"<M8[ns]", PZARR_EUNSUPPORTED, 0, 0}, {"<m8[s]", PZARR_EUNSUPPORTED, 0, 0},
         {"|V8", PZARR_EUNSUPPORTED, 0, 0}, {"<f16", PZARR_EUNSUPPORTED, 0, 0},
         {"<i3", PZARR_EUNSUPPORTED, 0, 0}, {"|b2", PZARR_EUNSUPPORTED, 0, 0},
@@ -236,10 +240,10 @@ static const fixture_case v3_fixtures[] = {
 static const fixture_case v2_fixtures[] = {
     {"1d.chunked.i2", 0, NULL, PZARR_INT16, 1, {4}, {2}, 2},
     {"1d.chunked.ragged.i2", 0, NULL, PZARR_INT16, 1, {5}, {2}, 2},
-    {"1d.contiguous.S7", PZARR_EUNSUPPORTED, "\"|S7\"", 0, 0, {0}, {0}, 0},
-    {"1d.contiguous.U13.be", PZARR_EUNSUPPORTED, "\">U13\"", 0, 0, {0}, {0}, 0},
-    {"1d.contiguous.U13.le", PZARR_EUNSUPPORTED, "\"<U13\"", 0, 0, {0}, {0}, 0},
-    {"1d.contiguous.U7", PZARR_EUNSUPPORTED, "\"<U7\"", 0, 0, {0}, {0}, 0},
+    {"1d.contiguous.S7", 0, NULL, PZARR_STRING_BYTES(7), 1, {4}, {4}, 2},
+    {"1d.contiguous.U13.be", 0, NULL, PZARR_STRING_UTF32(13), 1, {4}, {4}, 2},
+    {"1d.contiguous.U13.le", 0, NULL, PZARR_STRING_UTF32(13), 1, {4}, {4}, 2},
+    {"1d.contiguous.U7", 0, NULL, PZARR_STRING_UTF32(7), 1, {4}, {4}, 2},
     {"1d.contiguous.b1", 0, NULL, PZARR_BOOL, 1, {4}, {4}, 2},
     {"1d.contiguous.bitround.f4", 0, NULL, PZARR_FLOAT32, 1, {4}, {4}, 2},
     {"1d.contiguous.blosc.i2", 0, NULL, PZARR_INT16, 1, {4}, {4}, 2},
@@ -257,7 +261,7 @@ static const fixture_case v2_fixtures[] = {
     {"1d.contiguous.u1", 0, NULL, PZARR_UINT8, 1, {4}, {4}, 2},
     {"1d.contiguous.zlib.i2", 0, NULL, PZARR_INT16, 1, {4}, {4}, 2},
     {"1d.contiguous.zstd.i2", 0, NULL, PZARR_INT16, 1, {4}, {4}, 2},
-    {"2d.chunked.U7", PZARR_EUNSUPPORTED, "\"<U7\"", 0, 0, {0}, {0}, 0},
+    {"2d.chunked.U7", 0, NULL, PZARR_STRING_UTF32(7), 2, {2, 2}, {1, 1}, 2},
     {"2d.chunked.i2", 0, NULL, PZARR_INT16, 2, {2, 2}, {1, 1}, 2},
     {"2d.chunked.ragged.i2", 0, NULL, PZARR_INT16, 2, {3, 3}, {2, 2}, 2},
     {"2d.contiguous.i2", 0, NULL, PZARR_INT16, 2, {2, 2}, {2, 2}, 2},
@@ -577,7 +581,7 @@ static void test_fill_parse(void **state)
         const fill_case *c = &fill_cases[i];
         cJSON *v = cJSON_Parse(c->json);
         assert_non_null(v);
-        unsigned char out[16];
+        unsigned char out[PZ_FILL_MAX];
         bool is_null = true;
         pz_err e;
         pz_err_clear(&e);
@@ -717,7 +721,7 @@ static void roundtrip_fill(pzarr_dtype t, int fmt, const unsigned char *fill)
     char *s = fill_text(t, fmt, fill, false);
     cJSON *v = cJSON_Parse(s);
     assert_non_null(v);
-    unsigned char out[16];
+    unsigned char out[PZ_FILL_MAX];
     bool is_null;
     pz_err e;
     int rc = pz_fill_parse(v, t, fmt, out, &is_null, &e);
@@ -839,7 +843,7 @@ static const bad_case bad_v2[] = {
      "\"chunks\": chunk of 4294967296 bytes exceeds the 2 GiB limit"},
     {"dtype", NULL, PZARR_EMETA, "\"dtype\""},
     {"dtype", "5", PZARR_EMETA, "\"dtype\""},
-    {"dtype", "\"<U13\"", PZARR_EUNSUPPORTED, "\"<U13\""},
+    {"dtype", "\"|O\"", PZARR_EUNSUPPORTED, "\"|O\""},
     {"dtype", "\"|i2\"", PZARR_EMETA, "\"|i2\""},
     {"dtype", "[[\"a\",\"<i4\"]]", PZARR_EUNSUPPORTED, "\"dtype\""},
     {"order", "\"X\"", PZARR_EMETA, "\"order\""},
@@ -1496,10 +1500,36 @@ static void test_chunk_key_digits(void **state)
     assert_int_equal(pz_chunk_key(false, '.', 1, cc, k, 1), PZARR_EINVAL);
 }
 
+/* Metadata text is ASCII: other characters as \u escapes (zarr-python 2
+ * reads documents as ASCII), surrogate pairs past U+FFFF, U+FFFD for
+ * invalid UTF-8; the parsed value is unchanged. */
+static void test_json_ascii(void **state)
+{
+    (void)state;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "t\xc3\xa9st", "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac");
+    cJSON_AddStringToObject(o, "bad", "x\xff" "y");
+    char *s = pz_json_print(o, false);
+    assert_non_null(s);
+    for (const char *p = s; *p; p++)
+        assert_true((unsigned char)*p < 0x80);
+    assert_non_null(strstr(s, "\"t\\u00e9st\""));
+    assert_non_null(strstr(s, "caf\\u00e9 \\ud83d\\ude00 \\u20ac"));
+    assert_non_null(strstr(s, "x\\ufffdy"));
+    cJSON *back = cJSON_Parse(s);
+    const cJSON *v = cJSON_GetObjectItem(back, "t\xc3\xa9st");
+    assert_non_null(v);
+    assert_string_equal(v->valuestring, "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac");
+    cJSON_Delete(back);
+    cJSON_Delete(o);
+    pz_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunk_key_digits),
+        cmocka_unit_test(test_json_ascii),
         cmocka_unit_test(test_dtype_names),
         cmocka_unit_test(test_dtype_v2_strings),
         cmocka_unit_test(test_fixtures_v3),

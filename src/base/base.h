@@ -80,6 +80,10 @@ int pz_dtype_from_v3(const char *name, pzarr_dtype *t);
 int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian);
 /* Writes the v2 dtype string of t ("<f8", "|u1", ...). */
 void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[8]);
+/* 'S' or 'U' for a fixed-length string type, else 0; and its length
+ * (bytes for S, code units for U). */
+char pz_dtype_string_kind(pzarr_dtype t);
+size_t pz_dtype_string_length(pzarr_dtype t);
 bool pz_dtype_is_int(pzarr_dtype t);
 bool pz_dtype_is_signed(pzarr_dtype t);
 /* float16/32/64 and complex64/128. */

@@ -31,14 +31,35 @@ static const dtype_desc *desc_of(pzarr_dtype t)
     return NULL;
 }
 
+char pz_dtype_string_kind(pzarr_dtype t)
+{
+    unsigned v = (unsigned)t, n = v & 0xfffff;
+    if ((v & ~0xfffffu) == 0x100000u && n >= 1 && n <= PZARR_STRING_MAX)
+        return 'S';
+    if ((v & ~0xfffffu) == 0x200000u && n >= 1 && n <= PZARR_STRING_MAX / 4)
+        return 'U';
+    return 0;
+}
+
+size_t pz_dtype_string_length(pzarr_dtype t)
+{
+    return pz_dtype_string_kind(t) ? ((unsigned)t & 0xfffff) : 0;
+}
+
 size_t pzarr_dtype_size(pzarr_dtype t)
 {
+    char k = pz_dtype_string_kind(t);
+    if (k)
+        return pz_dtype_string_length(t) * (k == 'U' ? 4 : 1);
     const dtype_desc *d = desc_of(t);
     return d ? d->size : 0;
 }
 
 const char *pzarr_dtype_name(pzarr_dtype t)
 {
+    char k = pz_dtype_string_kind(t);
+    if (k)
+        return k == 'S' ? "bytes string" : "UTF-32 string";
     const dtype_desc *d = desc_of(t);
     return d ? d->v3_name : NULL;
 }
@@ -82,6 +103,18 @@ int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian)
     if (s[1] < 'A' || (s[1] > 'Z' && s[1] < 'a') || s[1] > 'z')
         return PZARR_EMETA;
     size_t size;
+    if (s[1] == 'S' || s[1] == 'U') { /* fixed-length strings */
+        size_t n = 0, v = 0;
+        for (; s[2 + n] >= '0' && s[2 + n] <= '9' && n < 6; n++)
+            v = v * 10 + (size_t)(s[2 + n] - '0');
+        if (n == 0 || s[2 + n] != '\0' || v == 0)
+            return PZARR_EMETA;
+        if ((s[1] == 'S' && s[0] == '>') || v * (s[1] == 'U' ? 4 : 1) > PZARR_STRING_MAX)
+            return PZARR_EUNSUPPORTED;
+        *t = s[1] == 'S' ? PZARR_STRING_BYTES(v) : PZARR_STRING_UTF32(v);
+        *big_endian = s[1] == 'U' && s[0] == '>';
+        return 0;
+    }
     if (!strchr("biufc", s[1]))
         return PZARR_EUNSUPPORTED;
     if (!parse_v2_size(s + 2, &size))
@@ -100,6 +133,12 @@ int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian)
 
 void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[8])
 {
+    char k = pz_dtype_string_kind(t);
+    if (k) {
+        snprintf(out, 8, "%c%c%u", k == 'S' ? '|' : big_endian ? '>' : '<', k,
+                 (unsigned)pz_dtype_string_length(t));
+        return;
+    }
     const dtype_desc *d = desc_of(t);
     if (!d) {
         out[0] = '\0';
@@ -171,6 +210,13 @@ void pz_byteswap(void *buf, uint64_t n, size_t itemsize, pzarr_dtype t)
     if (t == PZARR_COMPLEX64 || t == PZARR_COMPLEX128) {
         w = itemsize / 2;
         n *= 2;
+    }
+    char k = pz_dtype_string_kind(t);
+    if (k == 'S')
+        return; /* bytes have no order */
+    if (k == 'U') { /* each UTF-32 code unit */
+        n *= pz_dtype_string_length(t);
+        w = 4;
     }
     if (w < 2)
         return;

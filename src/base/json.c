@@ -187,6 +187,52 @@ static bool exact_numbers(cJSON *node)
     return true;
 }
 
+/* The text with every non-ASCII character as a \\u escape (a surrogate
+ * pair past U+FFFF), as Python's json writes by default: zarr-python 2
+ * reads metadata as ASCII and fails on anything else. Invalid UTF-8
+ * becomes U+FFFD. pz_malloc'd; NULL when memory runs out. */
+static char *ascii_only(const char *s)
+{
+    size_t n = 0, extra = 0;
+    for (; s[n]; n++)
+        extra += (unsigned char)s[n] >= 0x80 ? 12 : 0;
+    if (!extra)
+        return pz_strdup(s);
+    char *out = pz_malloc(n + extra + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x80) {
+            out[o++] = (char)*p++;
+            continue;
+        }
+        uint32_t c = 0xfffd;
+        int more = (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+        if (more > 0) {
+            uint32_t v = *p & (0x3f >> more);
+            int k = 1;
+            for (; k <= more && (p[k] & 0xc0) == 0x80; k++)
+                v = v << 6 | (p[k] & 0x3f);
+            if (k > more && v <= 0x10ffff)
+                c = v;
+            p += k;
+        } else {
+            p++;
+        }
+        if (c > 0xffff) {
+            c -= 0x10000;
+            o += (size_t)snprintf(out + o, 13, "\\u%04x\\u%04x", 0xd800 + (c >> 10),
+                                  0xdc00 + (c & 0x3ff));
+        } else {
+            o += (size_t)snprintf(out + o, 7, "\\u%04x", c);
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Prints and releases o; the text is pz_malloc'd. */
 char *pz_json_print_take(cJSON *o, bool formatted)
 {
@@ -200,7 +246,7 @@ char *pz_json_print_take(cJSON *o, bool formatted)
     cJSON_Delete(o);
     if (!s)
         return NULL;
-    char *r = pz_strdup(s);
+    char *r = ascii_only(s);
     cJSON_free(s);
     return r;
 }

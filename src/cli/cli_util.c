@@ -759,8 +759,16 @@ static const struct {
     [PZARR_COMPLEX128] = {"complex128", 16},
 };
 
+/* Fixed-length strings: "S<n>" (n bytes) and "U<n>" (n UTF-32 characters). */
 bool cli_dtype_parse(const char *name, pzarr_dtype *t)
 {
+    if ((name[0] == 'S' || name[0] == 'U') && name[1] >= '1' && name[1] <= '9') {
+        uint64_t n;
+        if (!cli_parse_u64(name + 1, &n) || n > PZARR_STRING_MAX)
+            return false;
+        *t = name[0] == 'S' ? PZARR_STRING_BYTES(n) : PZARR_STRING_UTF32(n);
+        return pzarr_dtype_size(*t) != 0;
+    }
     for (size_t i = 0; i < sizeof cli_dtypes / sizeof cli_dtypes[0]; i++) {
         if (strcmp(cli_dtypes[i].name, name) == 0) {
             *t = (pzarr_dtype)i;
@@ -772,6 +780,14 @@ bool cli_dtype_parse(const char *name, pzarr_dtype *t)
 
 const char *cli_dtype_name(pzarr_dtype t)
 {
+    static char text[32]; /* the CLI is one thread */
+    size_t size = pzarr_dtype_size(t);
+    if ((size_t)t >= sizeof cli_dtypes / sizeof cli_dtypes[0] && size) {
+        const char *n = pzarr_dtype_name(t);
+        bool bytes = n && n[0] == 'b';
+        snprintf(text, sizeof text, "%c%zu", bytes ? 'S' : 'U', bytes ? size : size / 4);
+        return text;
+    }
     if ((size_t)t >= sizeof cli_dtypes / sizeof cli_dtypes[0])
         return "unknown";
     return cli_dtypes[t].name;
@@ -779,7 +795,5 @@ const char *cli_dtype_name(pzarr_dtype t)
 
 size_t cli_dtype_size(pzarr_dtype t)
 {
-    if ((size_t)t >= sizeof cli_dtypes / sizeof cli_dtypes[0])
-        return 0;
-    return cli_dtypes[t].size;
+    return pzarr_dtype_size(t);
 }

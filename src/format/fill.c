@@ -307,10 +307,134 @@ static int parse_complex_fill(const cJSON *v, size_t size, int zarr_format,
     return parse_float_fill(v->child->next, half, zarr_format, out + half, e);
 }
 
-int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
-                  unsigned char out[16], bool *is_null, pz_err *e)
+/* ------------------------------------------------------------ fill: strings */
+
+/* zarr-python 2 writes the fill of a "|S" array in base64, of a "<U" array
+ * as the text itself; 0 (its default) means the empty string. */
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_value(char c)
 {
-    memset(out, 0, 16);
+    const char *p = c ? strchr(B64, c) : NULL;
+    return p ? (int)(p - B64) : -1;
+}
+
+static bool b64_decode(const char *s, unsigned char *out, size_t cap, size_t *n)
+{
+    size_t len = strlen(s), o = 0;
+    if (len % 4)
+        return false;
+    for (size_t i = 0; i < len; i += 4) {
+        int v[4], pad = 0;
+        for (int k = 0; k < 4; k++) {
+            v[k] = s[i + k] == '=' && i + 4 == len && k >= 2 ? (pad++, 0) : b64_value(s[i + k]);
+            if (v[k] < 0 || (pad && s[i + k] != '='))
+                return false;
+        }
+        uint32_t w = (uint32_t)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
+        for (int k = 0; k < 3 - pad; k++) {
+            if (o == cap)
+                return false;
+            out[o++] = (unsigned char)(w >> (16 - 8 * k));
+        }
+    }
+    *n = o;
+    return true;
+}
+
+/* UTF-8 to code units (host order); false for malformed text or too long. */
+static bool utf8_decode(const char *s, unsigned char *out, size_t cap_units)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t u = 0;
+    while (*p) {
+        uint32_t c;
+        int more;
+        if (*p < 0x80)
+            c = *p, more = 0;
+        else if ((*p & 0xe0) == 0xc0)
+            c = *p & 0x1f, more = 1;
+        else if ((*p & 0xf0) == 0xe0)
+            c = *p & 0x0f, more = 2;
+        else if ((*p & 0xf8) == 0xf0)
+            c = *p & 0x07, more = 3;
+        else
+            return false;
+        p++;
+        for (int k = 0; k < more; k++, p++) {
+            if ((*p & 0xc0) != 0x80)
+                return false;
+            c = c << 6 | (*p & 0x3f);
+        }
+        if (u == cap_units || c > 0x10ffff)
+            return false;
+        memcpy(out + 4 * u++, &c, 4);
+    }
+    return true;
+}
+
+static int parse_string_fill(const cJSON *v, pzarr_dtype t, unsigned char *out, pz_err *e)
+{
+    char k = pz_dtype_string_kind(t);
+    size_t n = pz_dtype_string_length(t), got = 0;
+    if (cJSON_IsNumber(v) && v->valuedouble == 0)
+        return 0;
+    if (!cJSON_IsString(v))
+        return pz_err_set(e, PZARR_EMETA, "\"fill_value\" of a %s array must be a string",
+                          pzarr_dtype_name(t));
+    if (k == 'S' && !b64_decode(v->valuestring, out, n, &got))
+        return pz_err_set(e, PZARR_EMETA,
+                          "\"fill_value\" \"%.40s\" is not base64 of at most %zu bytes",
+                          v->valuestring, n);
+    if (k == 'U' && !utf8_decode(v->valuestring, out, n))
+        return pz_err_set(e, PZARR_EMETA,
+                          "\"fill_value\" \"%.40s\" is not UTF-8 of at most %zu characters",
+                          v->valuestring, n);
+    return 0;
+}
+
+static cJSON *emit_string(const unsigned char *fill, pzarr_dtype t)
+{
+    size_t n = pz_dtype_string_length(t);
+    char text[4 * PZARR_STRING_MAX + 8];
+    size_t o = 0;
+    if (pz_dtype_string_kind(t) == 'S') {
+        while (n > 0 && fill[n - 1] == 0)
+            n--;
+        for (size_t i = 0; i < n; i += 3) {
+            uint32_t w = (uint32_t)fill[i] << 16 | (i + 1 < n ? (uint32_t)fill[i + 1] << 8 : 0) |
+                         (i + 2 < n ? fill[i + 2] : 0);
+            text[o++] = B64[w >> 18 & 63];
+            text[o++] = B64[w >> 12 & 63];
+            text[o++] = i + 1 < n ? B64[w >> 6 & 63] : '=';
+            text[o++] = i + 2 < n ? B64[w & 63] : '=';
+        }
+    } else {
+        uint32_t c;
+        while (n > 0 && (memcpy(&c, fill + 4 * (n - 1), 4), c == 0))
+            n--;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(&c, fill + 4 * i, 4);
+            if (c < 0x80)
+                text[o++] = (char)c;
+            else if (c < 0x800)
+                text[o++] = (char)(0xc0 | c >> 6), text[o++] = (char)(0x80 | (c & 63));
+            else if (c < 0x10000)
+                text[o++] = (char)(0xe0 | c >> 12), text[o++] = (char)(0x80 | (c >> 6 & 63)),
+                text[o++] = (char)(0x80 | (c & 63));
+            else
+                text[o++] = (char)(0xf0 | c >> 18), text[o++] = (char)(0x80 | (c >> 12 & 63)),
+                text[o++] = (char)(0x80 | (c >> 6 & 63)), text[o++] = (char)(0x80 | (c & 63));
+        }
+    }
+    text[o] = '\0';
+    return cJSON_CreateString(text);
+}
+
+int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
+                  unsigned char out[PZ_FILL_MAX], bool *is_null, pz_err *e)
+{
+    memset(out, 0, PZ_FILL_MAX);
     *is_null = false;
     size_t size = pzarr_dtype_size(t);
     if (size == 0)
@@ -329,6 +453,8 @@ int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
         *is_null = true;
         return 0;
     }
+    if (pz_dtype_string_kind(t))
+        return parse_string_fill(v, t, out, e);
     if (t == PZARR_BOOL)
         return parse_bool_fill(v, zarr_format, out, e);
     if (pz_dtype_is_int(t))
@@ -405,6 +531,8 @@ cJSON *pz_fill_emit(pzarr_dtype t, int zarr_format, const unsigned char *fill,
         return NULL;
     if (is_null && zarr_format == 2)
         return cJSON_CreateNull();
+    if (pz_dtype_string_kind(t))
+        return emit_string(fill, t);
     if (t == PZARR_BOOL)
         return cJSON_CreateBool(fill[0] != 0);
     if (pz_dtype_is_int(t))

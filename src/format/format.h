@@ -11,6 +11,8 @@
 /* The attribute that holds dimension names in Zarr v2 (xarray's convention). */
 #define PZ_V2_DIMS_ATTR "_ARRAY_DIMENSIONS"
 
+#define PZ_FILL_MAX PZARR_STRING_MAX /* the largest element */
+
 typedef struct pz_meta {
     int zarr_format; /* 2 or 3 */
     int ndim;
@@ -20,7 +22,7 @@ typedef struct pz_meta {
     size_t itemsize;
     /* Fill value as the element's native bytes. v2 "fill_value": null sets
      * fill_null and the bytes to zero. */
-    unsigned char fill[16];
+    unsigned char fill[PZ_FILL_MAX]; /* one element, native order */
     bool fill_null;
     /* Chunk keys: v3 "default" gives prefix "c" and key_sep; v3 "v2" and
      * Zarr v2 give no prefix. */
@@ -79,7 +81,7 @@ int pz_meta_chunk_key(const pz_meta *m, const uint64_t *cc, char *out, size_t ca
 
 /* Parses JSON into the element's native bytes / emits the JSON value. */
 int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
-                  unsigned char out[16], bool *is_null, pz_err *e);
+                  unsigned char out[PZ_FILL_MAX], bool *is_null, pz_err *e);
 cJSON *pz_fill_emit(pzarr_dtype t, int zarr_format, const unsigned char *fill,
                     bool is_null);
 

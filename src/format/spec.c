@@ -284,6 +284,24 @@ static int fill_json(const plan *p, cJSON **out, pz_err *e)
         if (p->format != 2)
             return pz_err_set(e, PZARR_EINVAL, "fill value null needs format 2");
         v = cJSON_CreateNull();
+    } else if (pz_dtype_string_kind(t)) {
+        /* The text itself ("0": the empty string); "|S" fills are stored
+         * in base64, as zarr-python writes them. */
+        const char *text = p->sp->fill ? p->sp->fill : "";
+        unsigned char raw[PZ_FILL_MAX];
+        size_t n = strlen(text);
+        if (pz_dtype_string_kind(t) == 'S' && n <= sizeof raw) {
+            memcpy(raw, text, n);
+            memset(raw + n, 0, sizeof raw - n);
+            v = n <= pz_dtype_string_length(t) ? pz_fill_emit(t, 2, raw, false) : NULL;
+        } else if (pz_dtype_string_kind(t) == 'U') {
+            v = cJSON_CreateString(text);
+        }
+        unsigned char check[PZ_FILL_MAX];
+        bool isnull;
+        pz_err quiet;
+        pz_err_clear(&quiet);
+        ok = v && pz_fill_parse(v, t, 2, check, &isnull, &quiet) == 0;
     } else if (t == PZARR_BOOL) {
         ok = !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "false") || !strcmp(s, "0");
         v = ok ? cJSON_CreateBool(s[0] == 't' || s[0] == '1') : NULL;
@@ -466,16 +484,9 @@ static cJSON *v2_compressor(const plan *p)
 
 static cJSON *v2_document(const plan *p, cJSON *fill)
 {
-    static const char kinds[] = {
-        [PZARR_BOOL] = 'b',      [PZARR_INT8] = 'i',      [PZARR_INT16] = 'i',
-        [PZARR_INT32] = 'i',     [PZARR_INT64] = 'i',     [PZARR_UINT8] = 'u',
-        [PZARR_UINT16] = 'u',    [PZARR_UINT32] = 'u',    [PZARR_UINT64] = 'u',
-        [PZARR_FLOAT16] = 'f',   [PZARR_FLOAT32] = 'f',   [PZARR_FLOAT64] = 'f',
-        [PZARR_COMPLEX64] = 'c', [PZARR_COMPLEX128] = 'c'};
     const pzarr_spec *sp = p->sp;
     char dtype[8];
-    snprintf(dtype, sizeof dtype, "%c%c%zu", p->itemsize == 1 ? '|' : p->big ? '>' : '<',
-             kinds[sp->dtype], p->itemsize);
+    pz_dtype_to_v2(sp->dtype, p->big, dtype);
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddNumberToObject(doc, "zarr_format", 2);
     cJSON_AddItemToObject(doc, "shape", dims_json(sp->ndim, sp->shape));
@@ -584,6 +595,8 @@ int pz_spec_document(const pzarr_spec *sp, char **json, pz_err *e)
         return pz_err_set(e, PZARR_EINVAL, "format %d is neither 3 nor 2", sp->zarr_format);
     if (!pzarr_dtype_name(sp->dtype))
         return pz_err_set(e, PZARR_EINVAL, "dtype %d is not a data type", (int)sp->dtype);
+    if (pz_dtype_string_kind(sp->dtype) && p.format != 2)
+        return pz_err_set(e, PZARR_EINVAL, "fixed-length strings need format 2 here");
     p.itemsize = pzarr_dtype_size(sp->dtype);
     if (sp->order && sp->order != 'C' && sp->order != 'F')
         return pz_err_set(e, PZARR_EINVAL, "order '%c' is neither C nor F", sp->order);
