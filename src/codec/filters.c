@@ -114,6 +114,17 @@ static int np_field(const pz_cfg *c, const char *field, const char *dflt, pz_np_
     return 0;
 }
 
+/* "dtype", and "astype" (absent or null: the same). */
+static int dtype_astype(const pz_cfg *c, pz_codec *out)
+{
+    PZ_TRY(np_field(c, "dtype", NULL, &out->u.filt.dtype));
+    const cJSON *as = pz_cfg_get(c, "astype");
+    out->u.filt.astype = out->u.filt.dtype;
+    if (as && !cJSON_IsNull(as))
+        PZ_TRY(np_field(c, "astype", NULL, &out->u.filt.astype));
+    return 0;
+}
+
 /* The numpy type of the array's own elements, as stored (for bitround). */
 static bool np_of_array(pzarr_dtype t, pz_np_type *out)
 {
@@ -150,11 +161,7 @@ static int delta_parse(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
     (void)ndim;
     (void)t;
     PZ_TRY(pz_cfg_fields(c, fields, 3));
-    PZ_TRY(np_field(c, "dtype", NULL, &out->u.filt.dtype));
-    const cJSON *as = pz_cfg_get(c, "astype");
-    out->u.filt.astype = out->u.filt.dtype;
-    if (as && !cJSON_IsNull(as))
-        PZ_TRY(np_field(c, "astype", NULL, &out->u.filt.astype));
+    PZ_TRY(dtype_astype(c, out));
     if (memcmp(&out->u.filt.astype, &out->u.filt.dtype, sizeof(pz_np_type)) != 0)
         return pz_err_set(c->e, PZARR_EUNSUPPORTED,
                           "filter \"delta\": an \"astype\" other than \"dtype\" is not supported");
@@ -240,11 +247,7 @@ static int fso_parse(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
     if (out->u.filt.scale == 0 || !isfinite(out->u.filt.scale))
         return pz_err_set(c->e, PZARR_EMETA, "filter \"fixedscaleoffset\": scale must be finite "
                           "and not 0");
-    PZ_TRY(np_field(c, "dtype", NULL, &out->u.filt.dtype));
-    const cJSON *as = pz_cfg_get(c, "astype");
-    out->u.filt.astype = out->u.filt.dtype;
-    if (as && !cJSON_IsNull(as))
-        PZ_TRY(np_field(c, "astype", NULL, &out->u.filt.astype));
+    PZ_TRY(dtype_astype(c, out));
     return 0;
 }
 
@@ -307,11 +310,7 @@ static int quantize_parse(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *ou
     PZ_TRY(pz_cfg_int(c, "digits", -300, 300, 0, &out->u.filt.digits));
     if (!pz_cfg_get(c, "digits"))
         return pz_err_set(c->e, PZARR_EMETA, "filter \"quantize\": \"digits\" is missing");
-    PZ_TRY(np_field(c, "dtype", NULL, &out->u.filt.dtype));
-    const cJSON *as = pz_cfg_get(c, "astype");
-    out->u.filt.astype = out->u.filt.dtype;
-    if (as && !cJSON_IsNull(as))
-        PZ_TRY(np_field(c, "astype", NULL, &out->u.filt.astype));
+    PZ_TRY(dtype_astype(c, out));
     if (out->u.filt.dtype.kind != 'f' || out->u.filt.astype.kind != 'f')
         return pz_err_set(c->e, PZARR_EMETA, "filter \"quantize\": dtype and astype must be "
                           "floats");
