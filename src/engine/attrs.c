@@ -46,8 +46,30 @@ int pzarr_attrs_get(pzarr_store *s, const char *name, char **json)
     return rc;
 }
 
-/* Rank 0: rewrites a node's attributes. */
-static int attrs_set_root0(pzarr_store *s, const char *name, cJSON *attrs, pz_err *e)
+/* The node's attributes with `delta` merged in (a null value removes its
+ * key); NULL with e set when they are not an object. */
+static cJSON *merged_attrs(const pz_node_docs *nd, const char *name, const cJSON *delta,
+                           pz_err *e)
+{
+    cJSON *a = attrs_of(nd);
+    if (!cJSON_IsObject(a)) {
+        cJSON_Delete(a);
+        pz_err_set(e, PZARR_EMETA, "attributes of \"%s\" are not a JSON object", name);
+        return NULL;
+    }
+    for (const cJSON *k = delta->child; k; k = k->next) {
+        cJSON_DeleteItemFromObjectCaseSensitive(a, k->string);
+        cJSON *v = cJSON_IsNull(k) ? NULL : cJSON_Duplicate(k, true);
+        if (v)
+            cJSON_AddItemToObject(a, k->string, v);
+    }
+    return a;
+}
+
+/* Rank 0: rewrites a node's attributes with attrs, or (merge) with its
+ * attributes and attrs merged, from one look at the node. */
+static int attrs_set_root0(pzarr_store *s, const char *name, const cJSON *given, bool merge,
+                           pz_err *e)
 {
     char *dir = pz_node_dir(s, name);
     if (!dir)
@@ -55,11 +77,17 @@ static int attrs_set_root0(pzarr_store *s, const char *name, cJSON *attrs, pz_er
     pz_node_docs nd = {0};
     int rc = pz_node_probe(s, dir, &nd);
     char *text = NULL, *path = NULL;
+    cJSON *merged = NULL;
     if (rc)
         *e = s->err;
     else if (nd.kind == PZARR_NODE_NONE)
         rc = pz_err_set(e, PZARR_ENOENT, "no node at \"%s\"", name);
-    else if (nd.format == 3 && nd.kind == PZARR_NODE_GROUP) {
+    else if (merge && !(merged = merged_attrs(&nd, name, given, e)))
+        rc = e->code;
+    const cJSON *attrs = merge ? merged : given;
+    if (rc) {
+        /* nothing to write */
+    } else if (nd.format == 3 && nd.kind == PZARR_NODE_GROUP) {
         text = pz_group_emit(3, attrs);
         path = pz_path_join(dir, "zarr.json");
     } else if (nd.format == 3) {
@@ -82,43 +110,11 @@ static int attrs_set_root0(pzarr_store *s, const char *name, cJSON *attrs, pz_er
     if (rc == 0)
         rc = (!text || !path) ? pz_err_set(e, PZARR_ENOMEM, "out of memory")
                               : pz_node_write_doc(s, path, text, e);
+    cJSON_Delete(merged);
     pz_free(text);
     pz_free(path);
     pz_node_docs_free(&nd);
     pz_free(dir);
-    return rc;
-}
-
-/* Rank 0: the node's attributes with `delta` merged in (a null value
- * removes its key). */
-static int merge_root0(pzarr_store *s, const char *name, const cJSON *delta, pz_err *e,
-                       cJSON **out)
-{
-    *out = NULL;
-    char *dir = pz_node_dir(s, name);
-    if (!dir)
-        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
-    pz_node_docs nd = {0};
-    int rc = pz_node_probe(s, dir, &nd);
-    if (rc)
-        *e = s->err;
-    else if (nd.kind == PZARR_NODE_NONE)
-        rc = pz_err_set(e, PZARR_ENOENT, "no node at \"%s\"", name);
-    cJSON *a = rc == 0 ? attrs_of(&nd) : NULL;
-    if (rc == 0 && !cJSON_IsObject(a))
-        rc = pz_err_set(e, PZARR_EMETA, "attributes of \"%s\" are not a JSON object", name);
-    for (const cJSON *k = delta->child; rc == 0 && k; k = k->next) {
-        cJSON_DeleteItemFromObjectCaseSensitive(a, k->string);
-        cJSON *v = cJSON_IsNull(k) ? NULL : cJSON_Duplicate(k, true);
-        if (v)
-            cJSON_AddItemToObject(a, k->string, v);
-    }
-    pz_node_docs_free(&nd);
-    pz_free(dir);
-    if (rc)
-        cJSON_Delete(a);
-    else
-        *out = a;
     return rc;
 }
 
@@ -133,12 +129,8 @@ static int attrs_write(pzarr_store *s, const char *name, const char *json, bool 
         pz_node_parse_attrs(s, json ? json : "", &attrs) == 0 && !(s->flags & PZARR_RDWR))
         pz_err_set(&s->err, PZARR_ERDONLY, "store %s is read-only", s->root);
     pz_err e = s->err;
-    if (e.code == 0 && s->rank == 0) {
-        cJSON *merged = NULL;
-        if (!merge || merge_root0(s, canon, attrs, &e, &merged) == 0)
-            attrs_set_root0(s, canon, merge ? merged : attrs, &e);
-        cJSON_Delete(merged);
-    }
+    if (e.code == 0 && s->rank == 0)
+        attrs_set_root0(s, canon, attrs, merge, &e);
     cJSON_Delete(attrs);
     return pz_store_end(s, PZ_ROOT_IO, &e);
 }
