@@ -1070,6 +1070,53 @@ static int child_main(const char *name, const char *arg)
     _exit(126);
 }
 
+/* Broken consolidated metadata: a store whose .zmetadata (v2) is not JSON,
+ * or whose root zarr.json (v3) has a non-object "consolidated_metadata",
+ * fails to open with a message naming the file, on every rank, and its
+ * files stay as they were; an entry that is not there falls back to the
+ * node's own files. */
+static void test_bad_consolidated(void **state)
+{
+    (void)state;
+    char root[4096], p[4400];
+    fresh_dir("consol", root, sizeof root);
+    join(p, sizeof p, root, ".zgroup");
+    put_file(p, "{\"zarr_format\": 2}", 18);
+    join(p, sizeof p, root, ".zmetadata");
+    put_file(p, "{\"metadata\": {", 14);
+    pzarr_store *s = NULL;
+    int rc = pzarr_open(MPI_COMM_WORLD, root, PZARR_RDWR, &s);
+    if (rc != PZARR_EMETA || !strstr(pzarr_errmsg(s), ".zmetadata"))
+        print_error("rc %d: %s\n", rc, pzarr_errmsg(s));
+    assert_int_equal(rc, PZARR_EMETA);
+    assert_non_null(strstr(pzarr_errmsg(s), ".zmetadata"));
+    pzarr_close(s);
+    size_t n = 0;
+    unsigned char *t = slurp(p, &n);
+    assert_int_equal(n, 14);
+    free(t);
+
+    /* A consolidated document that lacks an array written by another tool:
+     * the array's own files are read. */
+    fresh_dir("consol2", root, sizeof root);
+    s = open_store(root, PZARR_CREATE | PZARR_FORMAT_V2);
+    CHECK_OK(pzarr_close(s), "close");
+    join(p, sizeof p, root, "late");
+    assert_int_equal(mkdir(p, 0777), 0);
+    join(p, sizeof p, root, "late/.zarray");
+    const char *za = "{\"zarr_format\":2,\"shape\":[4],\"chunks\":[4],\"dtype\":\"<i2\","
+                     "\"compressor\":null,\"fill_value\":7,\"order\":\"C\",\"filters\":null}";
+    put_file(p, za, strlen(za));
+    s = open_store(root, PZARR_RDONLY);
+    pzarr_array *a = NULL;
+    CHECK_OK(pzarr_array_open(s, "late", &a), pzarr_errmsg(s));
+    int16_t v[4];
+    CHECK_OK(pzarr_array_read(a, (uint64_t[]){0}, (uint64_t[]){4}, v), pzarr_array_errmsg(a));
+    assert_int_equal(v[3], 7);
+    CHECK_OK(pzarr_array_close(a), "close");
+    CHECK_OK(pzarr_close(s), "close");
+}
+
 int main(int argc, char **argv)
 {
     /* MPICH's MPI_Init leaks hwloc plugin memory (1016 bytes, unrelated to
@@ -1092,6 +1139,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_path_traversal),
         cmocka_unit_test(test_read_only),
         cmocka_unit_test(test_fixture_unsupported),
+        cmocka_unit_test(test_bad_consolidated),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     MPI_Finalize();
