@@ -85,12 +85,10 @@ static int attrs_set_root0(pzarr_store *s, const char *name, const cJSON *given,
     else if (merge && !(merged = merged_attrs(&nd, name, given, e)))
         rc = e->code;
     const cJSON *attrs = merge ? merged : given;
-    if (rc) {
-        /* nothing to write */
-    } else if (nd.format == 3 && nd.kind == PZARR_NODE_GROUP) {
+    if (rc == 0 && nd.format == 3 && nd.kind == PZARR_NODE_GROUP) {
         text = pz_group_emit(3, attrs);
         path = pz_path_join(dir, "zarr.json");
-    } else if (nd.format == 3) {
+    } else if (rc == 0 && nd.format == 3) {
         /* Re-emit the array document through the metadata module so that
          * every field keeps its exact form. */
         pz_meta m;
@@ -103,7 +101,7 @@ static int attrs_set_root0(pzarr_store *s, const char *name, const cJSON *given,
             path = pz_path_join(dir, "zarr.json");
         }
         pz_meta_free(&m);
-    } else {
+    } else if (rc == 0) {
         text = pz_json_print(attrs, true);
         path = pz_path_join(dir, ".zattrs");
     }

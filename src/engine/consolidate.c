@@ -131,9 +131,8 @@ int pz_cons_note(pzarr_store *s, const char *path, const char *text, pz_err *e)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory");
     cJSON *c = NULL;
     int rc = read_json(s, cpath, &c, e);
-    if (rc == 0 && !c && v3) /* no root document: nothing to consolidate into */
-        rc = 0;
-    else if (rc == 0) {
+    /* v3 without a root document has nothing to consolidate into. */
+    if (rc == 0 && (c || !v3)) {
         if (!c) {
             c = cJSON_CreateObject();
             cJSON_AddObjectToObject(c, "metadata");
