@@ -9,6 +9,9 @@
 /* ---- pzarr helpers (pzb_common.c); failures abort with pzarr's message */
 void pzb_check_store(const bench_ctx *c, int rc, const pzarr_store *s, const char *what);
 void pzb_check_array(const bench_ctx *c, int rc, const pzarr_array *a, const char *what);
+/* pzarr_open flags that create a store whose root group has the format of
+ * the options (and so the same format as its arrays). */
+int pzb_create_flags(const bench_ctx *c);
 /* The metadata document of a float64 array with the codec of the options. */
 void pzb_meta(const bench_ctx *c, int ndim, const uint64_t *shape, const uint64_t *chunks,
               char *out, size_t cap);

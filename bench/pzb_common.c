@@ -143,6 +143,12 @@ void pzb_meta(const bench_ctx *c, int ndim, const uint64_t *shape, const uint64_
 
 /* ------------------------------------------------------------ pzarr calls */
 
+int pzb_create_flags(const bench_ctx *c)
+{
+    return PZARR_CREATE | (c->o.format == 2 ? PZARR_FORMAT_V2 : 0) |
+           (c->o.durable ? PZARR_DURABLE : 0);
+}
+
 void pzb_write(const bench_ctx *c, const char *path, const char *meta, const int *owner_dims,
                const bench_box *b, const double *buf, pzb_times *t, pzarr_stats *st)
 {
@@ -150,7 +156,7 @@ void pzb_write(const bench_ctx *c, const char *path, const char *meta, const int
     pzarr_array *a = NULL;
     MPI_Barrier(c->comm);
     double t0 = MPI_Wtime();
-    pzb_check_store(c, pzarr_open(c->comm, path, PZARR_CREATE | (c->o.durable ? PZARR_DURABLE : 0), &s),
+    pzb_check_store(c, pzarr_open(c->comm, path, pzb_create_flags(c), &s),
                     s, path);
     pzb_check_store(c, pzarr_array_create(s, "a", meta, &a), s, "pzarr_array_create");
     if (owner_dims)

@@ -78,7 +78,7 @@ int pzb_scale(bench_ctx *c)
         bench_path(c, path, "scale.zarr");
         pzarr_store *s = NULL;
         pzarr_array *a = NULL;
-        pzb_check_store(c, pzarr_open(c->comm, path, PZARR_CREATE, &s), s, path);
+        pzb_check_store(c, pzarr_open(c->comm, path, pzb_create_flags(c), &s), s, path);
         pzb_check_store(c, pzarr_array_create(s, "a", meta, &a), s, "pzarr_array_create");
         pzarr_reset_stats(s);
         MPI_Barrier(c->comm);

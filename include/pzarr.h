@@ -112,7 +112,8 @@ typedef struct pzarr_array pzarr_array;
 #define PZARR_RDONLY 0x0
 #define PZARR_RDWR 0x1
 #define PZARR_CREATE 0x2    /* create the root group if absent (implies RDWR) */
-#define PZARR_FORMAT_V2 0x4 /* with PZARR_CREATE: the root group is Zarr v2 */
+#define PZARR_FORMAT_V2 0x4 /* with PZARR_CREATE: the root group is Zarr v2; opening:
+                               the v2 documents are looked for first */
 /* Flushes survive a power loss: every file a flush publishes is synced
  * before the flush commits, and its directory after (see README). Without
  * it a flushed write is visible to every reader and survives the process,
@@ -289,6 +290,10 @@ int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape);
 int pzarr_array_close(pzarr_array *a);
 /* Detailed message of the array's last failure ("" if none). Local. */
 const char *pzarr_array_errmsg(const pzarr_array *a);
+/* For language bindings that check arguments themselves (the Fortran
+ * module): records a failure (code < 0, msg) as the array's last one, so
+ * that pzarr_array_errmsg reports it. Returns code. Local. */
+int pzarr_array_set_error(pzarr_array *a, int code, const char *msg);
 
 typedef struct pzarr_array_info {
     int zarr_format;              /* 2 or 3 */

@@ -4,7 +4,9 @@
  * are reset; opening the store and the array, reading attributes, listing a
  * group and asking a node's kind must leave meta_reads and meta_writes at
  * zero on ranks 1..n-1, while rank 0 reports reads (and no writes). Chunk
- * traffic (a write, a flush, a read) never touches metadata either.
+ * traffic (a write, a flush, a read) touches no metadata either, but for the
+ * first flush of the array in a job: rank 0 lists the array in the
+ * consolidated metadata as one that may hold a commit record.
  */
 #include "pz_test_util.h"
 
@@ -94,16 +96,26 @@ static void run(int fmt, const char *tag)
     meta_calls(s, &a);
     ok &= stats_ok(s, "after the metadata calls");
 
-    /* Chunk traffic touches no metadata on any rank. */
+    /* The first flush of the array in this job: in the store's consolidated
+     * metadata rank 0 lists it among the arrays that may hold a commit
+     * record (one read, one write of that document); nobody else. */
     pzarr_reset_stats(s);
     int32_t v[6] = {7, 7, 7, 7, 7, 7}, back[60];
     uint64_t st1[2] = {(uint64_t)T_rank % 10, 0}, c1[2] = {1, 6}, z[2] = {0, 0},
              full[2] = {10, 6};
     T_OK(pzarr_array_write(a, st1, c1, v), pzarr_array_errmsg(a));
     T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+    T_OK(pzarr_get_stats(s, &st), NULL);
+    ok &= T_rank == 0 ? st.meta_reads == 1 && st.meta_writes == 1
+                      : st.meta_reads == 0 && st.meta_writes == 0;
+    /* From then on chunk traffic touches no metadata on any rank. */
+    pzarr_reset_stats(s);
+    v[0] = 8;
+    T_OK(pzarr_array_write(a, st1, c1, v), pzarr_array_errmsg(a));
+    T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
     T_OK(pzarr_array_read(a, z, full, back), pzarr_array_errmsg(a));
     for (int i = 0; i < 60; i++)
-        ok &= back[i] == ((i / 6 < T_size) ? 7 : i + 1);
+        ok &= back[i] == ((i / 6 < T_size) ? (i % 6 ? 7 : 8) : i + 1);
     T_OK(pzarr_get_stats(s, &st), NULL);
     ok &= st.meta_reads == 0 && st.meta_writes == 0 && st.chunk_reads > 0;
     T_ASSERT_ALL(ok);

@@ -60,6 +60,16 @@ static bool exists(const char *root, const char *rel)
     return access(p, F_OK) == 0;
 }
 
+static void save_text(const char *root, const char *rel, const char *text)
+{
+    char p[4400];
+    join(p, sizeof p, root, rel);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* Parses root/rel as JSON; fails the test if absent or malformed. */
 static cJSON *load_json(const char *root, const char *rel)
 {
@@ -1188,7 +1198,7 @@ static void test_consolidated(void **state)
         cJSON_Delete(c);
 
         /* Reopened: the three arrays open from the one document. */
-        s = open_store(root, PZARR_RDONLY);
+        s = open_store(root, PZARR_RDONLY | (fmt == 2 ? PZARR_FORMAT_V2 : 0));
         pzarr_stats st0, st1;
         CHECK_OK(pzarr_get_stats(s, &st0), "stats");
         for (int i = 0; i < 3; i++) {
@@ -1203,11 +1213,73 @@ static void test_consolidated(void **state)
         CHECK_OK(pzarr_get_stats(s, &st1), "stats");
         int rank;
         MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-        /* Rank 0 looks only for a commit record per array (none here). */
-        if (rank == 0 && st1.meta_reads - st0.meta_reads != 3)
-            print_error("meta reads for 3 opens: %llu\n",
-                        (unsigned long long)(st1.meta_reads - st0.meta_reads));
-        assert_int_equal(st1.meta_reads - st0.meta_reads, rank == 0 ? 3 : 0);
+        /* The store's open read the one document; the arrays' opens read
+         * nothing, not even a look for a commit record, as none is listed. */
+        uint64_t want = rank == 0 ? 1 : 0;
+        if (st1.meta_reads != want)
+            print_error("meta reads for the store and 3 arrays: %llu\n",
+                        (unsigned long long)st1.meta_reads);
+        assert_int_equal(st1.meta_reads, want);
+        assert_int_equal(st1.meta_reads - st0.meta_reads, 0);
+        CHECK_OK(pzarr_close(s), "close");
+
+        /* A flush lists its array as one that may hold a commit record;
+         * closing it with everything published takes it out again. */
+        s = open_store(root, PZARR_RDWR);
+        pzarr_array *a = NULL;
+        CHECK_OK(pzarr_array_open(s, "g/v1", &a), pzarr_errmsg(s));
+        uint16_t one = 5;
+        CHECK_OK(pzarr_array_write(a, (uint64_t[]){3}, (uint64_t[]){1}, &one),
+                 pzarr_array_errmsg(a));
+        CHECK_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+        c = load_json(root, fmt == 2 ? ".zmetadata" : "zarr.json");
+        const cJSON *h = fmt == 2 ? c : cJSON_GetObjectItem(c, "consolidated_metadata");
+        assert_true(json_same_obj(cJSON_GetObjectItem(h, "pzarr_pending"), "[\"g/v1\"]"));
+        cJSON_Delete(c);
+        CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        c = load_json(root, fmt == 2 ? ".zmetadata" : "zarr.json");
+        h = fmt == 2 ? c : cJSON_GetObjectItem(c, "consolidated_metadata");
+        assert_true(json_same_obj(cJSON_GetObjectItem(h, "pzarr_pending"), "[]"));
+        CHECK_OK(pzarr_close(s), "close");
+
+        /* A document without the list (as another tool writes it) and a
+         * record left in g/v0 by a killed job: every array open looks for a
+         * record; the next flush lists g/v0 beside its own array. */
+        cJSON_DeleteItemFromObject(cJSON_IsObject(h) ? (cJSON *)h : c, "pzarr_pending");
+        char *text = cJSON_Print(c);
+        save_text(root, fmt == 2 ? ".zmetadata" : "zarr.json", text);
+        free(text);
+        cJSON_Delete(c);
+        save_text(root, "g/v0/.pzarr-commit",
+                  "{\"pzarr_commit\":1,\"flush\":\"0-1\",\"documents\":{}}");
+        s = open_store(root, PZARR_RDONLY | (fmt == 2 ? PZARR_FORMAT_V2 : 0));
+        for (int i = 0; i < 3; i++) {
+            snprintf(name, sizeof name, "g/v%d", i);
+            CHECK_OK(pzarr_array_open(s, name, &a), pzarr_errmsg(s));
+            CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        }
+        CHECK_OK(pzarr_get_stats(s, &st1), "stats");
+        assert_int_equal(st1.meta_reads, rank == 0 ? want + 3 : 0);
+        CHECK_OK(pzarr_close(s), "close");
+        s = open_store(root, PZARR_RDWR);
+        CHECK_OK(pzarr_array_open(s, "g/v2", &a), pzarr_errmsg(s));
+        CHECK_OK(pzarr_array_write(a, (uint64_t[]){3}, (uint64_t[]){1}, &one),
+                 pzarr_array_errmsg(a));
+        CHECK_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+        c = load_json(root, fmt == 2 ? ".zmetadata" : "zarr.json");
+        h = fmt == 2 ? c : cJSON_GetObjectItem(c, "consolidated_metadata");
+        assert_true(json_same_obj(cJSON_GetObjectItem(h, "pzarr_pending"),
+                                  "[\"g/v0\",\"g/v2\"]"));
+        cJSON_Delete(c);
+        CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        /* Opening g/v0 for writing finishes its flush and unlists it. */
+        CHECK_OK(pzarr_array_open(s, "g/v0", &a), pzarr_errmsg(s));
+        CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+        assert_false(exists(root, "g/v0/.pzarr-commit"));
+        c = load_json(root, fmt == 2 ? ".zmetadata" : "zarr.json");
+        h = fmt == 2 ? c : cJSON_GetObjectItem(c, "consolidated_metadata");
+        assert_true(json_same_obj(cJSON_GetObjectItem(h, "pzarr_pending"), "[]"));
+        cJSON_Delete(c);
         CHECK_OK(pzarr_close(s), "close");
     }
 }

@@ -43,6 +43,13 @@ const char *pzarr_array_errmsg(const pzarr_array *a)
     return a ? a->err.msg : "no array handle";
 }
 
+int pzarr_array_set_error(pzarr_array *a, int code, const char *msg)
+{
+    if (!a || !pz_live_has(a) || code >= 0)
+        return PZARR_EINVAL;
+    return pz_err_set(&a->err, code, "%s", msg ? msg : pzarr_strerror(code));
+}
+
 static int array_fail(pzarr_array *a, const pz_err *e)
 {
     a->err = *e;
@@ -278,6 +285,20 @@ int pzarr_array_open(pzarr_store *s, const char *name, pzarr_array **out)
     return array_finish_open(s, a, &e, out);
 }
 
+/* Rank 0, closing an array whose flushes were all published: it leaves the
+ * consolidated list of arrays that may hold a commit record, unless another
+ * open handle of the same array still flushes into it. A failure only
+ * leaves the entry, which costs readers one look for a record. */
+static void unlist(pzarr_store *s, const pzarr_array *a)
+{
+    for (int i = 0; i < s->narrays; i++)
+        if (s->arrays[i]->listed && strcmp(s->arrays[i]->dir, a->dir) == 0)
+            return;
+    pz_err ignored;
+    pz_err_clear(&ignored);
+    pz_cons_pend(s, a->dir, false, &ignored);
+}
+
 int pzarr_array_close(pzarr_array *a)
 {
     if (!a)
@@ -289,6 +310,8 @@ int pzarr_array_close(pzarr_array *a)
     if (rc)
         pz_store_fail(s, &a->err);
     unregister_array(s, a);
+    if (a->listed && rc == 0 && !a->pending[0])
+        unlist(s, a);
     array_free(a);
     return rc;
 }

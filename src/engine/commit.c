@@ -17,6 +17,11 @@
  *    removes the targets of its markers (durable: then syncs the directories);
  *    rank 0 writes the documents.
  * 5. The ranks agree; rank 0 removes the record.
+ *
+ * In a store with consolidated metadata rank 0 also lists the array in the
+ * consolidated document before its first step 3 and takes it out when the
+ * array is closed with every flush published (consolidate.c), so that
+ * readers look for a record only where there may be one.
  */
 #include "engine.h"
 
@@ -274,7 +279,9 @@ int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e)
     }
     if (!any)
         return 0;
-    if (s->rank == 0) {
+    /* A consolidated store lists the array before its first record. */
+    if (s->rank == 0 && (a->listed || pz_cons_pend(s, a->dir, true, e) == 0)) {
+        a->listed = true;
         pz_test_crash_point(s, "record");
         write_record(a, c, e);
     }

@@ -11,6 +11,15 @@
  * Rank 0 keeps it current: each document it writes is entered at once
  * (read, update, atomic replace), so the consolidated view never lags the
  * documents it copies.
+ *
+ * It also lists the arrays that may hold a commit record (commit.c), under
+ * "pzarr_pending" (v2: beside "metadata"; v3: inside the
+ * "consolidated_metadata" member, where zarr-python ignores unknown keys).
+ * A flush enters its array before it writes the record and leaves after
+ * the record is gone, so an array not listed has none and its open needs
+ * no look for one: opening N arrays costs the one read of this document.
+ * When the list is missing (the document was written by another tool) every
+ * array is looked at, as without consolidated metadata.
  */
 #include "engine.h"
 
@@ -18,6 +27,9 @@
 #include <string.h>
 
 #define V2_NAME ".zmetadata"
+#define PENDING "pzarr_pending"
+
+static const char *rel_of(const pzarr_store *s, const char *dir);
 
 /* Reads and parses the JSON object at path into *out (NULL when the file
  * is absent). */
@@ -87,6 +99,7 @@ static cJSON *v3_member(void)
     cJSON_AddStringToObject(c, "kind", "inline");
     cJSON_AddBoolToObject(c, "must_understand", false);
     cJSON_AddObjectToObject(c, "metadata");
+    cJSON_AddArrayToObject(c, PENDING);
     return c;
 }
 
@@ -137,6 +150,7 @@ int pz_cons_note(pzarr_store *s, const char *path, const char *text, pz_err *e)
             c = cJSON_CreateObject();
             cJSON_AddObjectToObject(c, "metadata");
             cJSON_AddNumberToObject(c, "zarr_consolidated_format", 1);
+            cJSON_AddArrayToObject(c, PENDING);
         }
         cJSON *holder = c;
         if (v3) {
@@ -175,6 +189,7 @@ int pz_cons_load(pzarr_store *s, int format, const pz_buf *root_doc, pz_err *e)
 {
     cJSON_Delete(s->cons);
     s->cons = NULL;
+    s->cons_loaded = true;
     if (format == 3) {
         cJSON *j = cJSON_ParseWithLength((const char *)root_doc->data, root_doc->size);
         if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "consolidated_metadata")))
@@ -202,10 +217,11 @@ static bool put_text(pz_buf *b, const cJSON *j)
 bool pz_cons_lookup(pzarr_store *s, const char *dir, int format, pz_buf *doc,
                     pz_buf *attrs, bool *is_array)
 {
-    size_t n = strlen(s->root);
-    if (!s->cons || strncmp(dir, s->root, n) != 0 || dir[n] != '/' || !dir[n + 1])
-        return false; /* the root itself, or outside: from its files */
-    const char *rel = dir + n + 1;
+    bool root = strcmp(dir, s->root) == 0;
+    const char *rel = root ? "" : rel_of(s, dir);
+    /* v3: the root's zarr.json holds the document; outside: no entry. */
+    if (!s->cons || !rel || (root && format == 3))
+        return false;
     if (format == 3) {
         const cJSON *cm = cJSON_GetObjectItemCaseSensitive(s->cons, "consolidated_metadata");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(cm, "metadata");
@@ -219,18 +235,134 @@ bool pz_cons_lookup(pzarr_store *s, const char *dir, int format, pz_buf *doc,
     }
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(s->cons, "metadata");
     char key[PZ_NAME_MAX + 16];
-    snprintf(key, sizeof key, "%s/.zarray", rel);
+    const char *sep = root ? "" : "/";
+    snprintf(key, sizeof key, "%s%s.zarray", rel, sep);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, key);
     *is_array = d != NULL;
     if (!d) {
-        snprintf(key, sizeof key, "%s/.zgroup", rel);
+        snprintf(key, sizeof key, "%s%s.zgroup", rel, sep);
         d = cJSON_GetObjectItemCaseSensitive(m, key);
     }
     if (!cJSON_IsObject(d))
         return false;
-    snprintf(key, sizeof key, "%s/.zattrs", rel);
+    snprintf(key, sizeof key, "%s%s.zattrs", rel, sep);
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(m, key);
     doc->size = 0;
     attrs->size = 0;
     return put_text(doc, d) && (!cJSON_IsObject(a) || put_text(attrs, a));
+}
+
+/* ------------------------------------------------ arrays that may hold a record */
+
+/* The object holding "metadata" and the pending list. */
+static cJSON *holder_of(const cJSON *c, bool v3)
+{
+    return v3 ? cJSON_GetObjectItemCaseSensitive(c, "consolidated_metadata") : (cJSON *)c;
+}
+
+/* dir relative to the root; NULL for the root itself or outside it. */
+static const char *rel_of(const pzarr_store *s, const char *dir)
+{
+    size_t n = strlen(s->root);
+    if (strncmp(dir, s->root, n) != 0 || dir[n] != '/' || !dir[n + 1])
+        return NULL;
+    return dir + n + 1;
+}
+
+static cJSON *pending_entry(const cJSON *list, const char *rel)
+{
+    for (cJSON *x = list ? list->child : NULL; x; x = x->next)
+        if (cJSON_IsString(x) && strcmp(x->valuestring, rel) == 0)
+            return x;
+    return NULL;
+}
+
+/* The cached list (NULL when the document has none). */
+static const cJSON *cached_list(const pzarr_store *s)
+{
+    const cJSON *h = s->cons ? holder_of(s->cons, s->root_format == 3) : NULL;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(h, PENDING);
+    return cJSON_IsArray(list) ? list : NULL;
+}
+
+bool pz_cons_may_pend(const pzarr_store *s, const char *dir)
+{
+    const char *rel = rel_of(s, dir);
+    const cJSON *list = cached_list(s);
+    return !rel || !list || pending_entry(list, rel) != NULL;
+}
+
+/* A list for a document that had none: each array it names that holds a
+ * commit record now. */
+static cJSON *pending_scan(pzarr_store *s, const cJSON *holder, bool v3, pz_err *e)
+{
+    cJSON *list = cJSON_CreateArray();
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(holder, "metadata");
+    for (const cJSON *d = m ? m->child : NULL; list && d; d = d->next) {
+        char rel[PZ_NAME_MAX + 16];
+        size_t n = strlen(d->string);
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "node_type");
+        if (v3 && cJSON_IsString(t) && strcmp(t->valuestring, "array") == 0)
+            snprintf(rel, sizeof rel, "%s", d->string);
+        else if (!v3 && n > 8 && n - 8 < sizeof rel && strcmp(d->string + n - 8, "/.zarray") == 0)
+            snprintf(rel, sizeof rel, "%.*s", (int)(n - 8), d->string);
+        else
+            continue;
+        char *dir = pz_path_join(s->root, rel);
+        char *rp = dir ? pz_path_join(dir, PZ_COMMIT_RECORD) : NULL;
+        s->stats.meta_reads++;
+        bool ok = rp != NULL;
+        if (ok && pz_io_exists(rp))
+            ok = cJSON_AddItemToArray(list, cJSON_CreateString(rel));
+        pz_free(rp);
+        pz_free(dir);
+        if (!ok) {
+            cJSON_Delete(list);
+            list = NULL;
+        }
+    }
+    if (!list)
+        pz_err_set(e, PZARR_ENOMEM, "out of memory listing commit records");
+    return list;
+}
+
+int pz_cons_pend(pzarr_store *s, const char *dir, bool add, pz_err *e)
+{
+    const char *rel = rel_of(s, dir);
+    if (!s->consolidate || !rel || (!add && !pending_entry(cached_list(s), rel)))
+        return 0;
+    bool v3 = s->root_format == 3;
+    char *cpath = pz_path_join(s->root, v3 ? "zarr.json" : V2_NAME);
+    cJSON *c = NULL;
+    int rc = cpath ? read_json(s, cpath, &c, e) : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    cJSON *h = c ? holder_of(c, v3) : NULL;
+    if (rc == 0 && cJSON_IsObject(h)) {
+        cJSON *list = cJSON_GetObjectItemCaseSensitive(h, PENDING);
+        bool made = false;
+        if (!cJSON_IsArray(list) && add) {
+            cJSON_DeleteItemFromObjectCaseSensitive(h, PENDING);
+            list = pending_scan(s, h, v3, e);
+            made = list && cJSON_AddItemToObject(h, PENDING, list);
+            if (!made) {
+                cJSON_Delete(list);
+                rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
+            }
+        }
+        cJSON *x = cJSON_IsArray(list) ? pending_entry(list, rel) : NULL;
+        bool change = rc == 0 && cJSON_IsArray(list) && (add ? !x : x != NULL);
+        if (change && add && !cJSON_AddItemToArray(list, cJSON_CreateString(rel)))
+            rc = pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        else if (change && !add)
+            cJSON_Delete(cJSON_DetachItemViaPointer(list, x));
+        if (rc == 0 && (change || made))
+            rc = write_json(s, cpath, c, e);
+        if (rc == 0) { /* what was just read (and written) is the cache now */
+            cJSON_Delete(s->cons);
+            s->cons = c;
+            c = NULL;
+        }
+    }
+    cJSON_Delete(c);
+    pz_free(cpath);
+    return rc;
 }

@@ -44,6 +44,7 @@ struct pzarr_store {
      * .zmetadata object; v3: the root zarr.json), from which nodes are
      * probed without reading their files. NULL when none. */
     cJSON *cons;
+    bool cons_loaded; /* rank 0: pz_cons_load has run */
     pz_err err;
     pzarr_stats stats;
     pzarr_array **arrays; /* open arrays, in the order they were opened */
@@ -63,6 +64,7 @@ typedef struct pz_node_docs {
     pz_buf attrs;  /* .zattrs (v2) */
     pz_buf commit; /* an array's commit record, when a committed flush is
                       not yet published (read-only stores only) */
+    bool consolidated; /* doc and attrs came from the consolidated document */
 } pz_node_docs;
 
 /*
@@ -173,6 +175,9 @@ struct pzarr_array {
     /* A committed flush not yet published (commit.c): reads resolve each
      * file through its staged name first. "" when none. */
     char pending[48];
+    /* Rank 0: the consolidated document lists this array as one that may
+     * hold a commit record (consolidate.c). */
+    bool listed;
     /* A resize waiting for the next commit (resize.c): the shape stored,
      * and the smallest shape since (old values beyond it are gone). */
     bool resized;
@@ -210,6 +215,13 @@ int pz_cons_load(pzarr_store *s, int format, const pz_buf *root_doc, pz_err *e);
  * (the node's files are then read). */
 bool pz_cons_lookup(pzarr_store *s, const char *dir, int format, pz_buf *doc,
                     pz_buf *attrs, bool *is_array);
+/* Whether the array at dir may hold a commit record: false only when the
+ * consolidated document's list of such arrays is there and leaves it out. */
+bool pz_cons_may_pend(const pzarr_store *s, const char *dir);
+/* Enters the array at dir into that list (add, before its commit record is
+ * written) or takes it out (after the record is gone). Rank 0; nothing
+ * without consolidated metadata. */
+int pz_cons_pend(pzarr_store *s, const char *dir, bool add, pz_err *e);
 
 /* ---------------------------------------------------------------- node.c */
 

@@ -96,15 +96,33 @@ static int probe_docs(pzarr_store *s, const char *dir, pz_node_docs *nd)
     nd->kind = PZARR_NODE_NONE;
     nd->format = 0;
     bool is_array = false;
+    nd->consolidated = false;
     if (s->cons && pz_cons_lookup(s, dir, s->root_format, &nd->doc, &nd->attrs, &is_array)) {
         nd->format = s->root_format;
         nd->kind = is_array ? PZARR_NODE_ARRAY : PZARR_NODE_GROUP;
+        nd->consolidated = true;
         return 0;
     }
-    PZ_TRY(probe_file(s, dir, "zarr.json", &nd->doc, &found, e));
-    if (found) {
-        nd->format = 3;
-        return v3_node_kind(&nd->doc, dir, &nd->kind, e);
+    /* Opening a v2 store: its .zmetadata, when there, also answers for the
+     * root, and is the one document read (looked for before zarr.json when
+     * the store is opened with PZARR_FORMAT_V2). */
+    bool v2_first = (s->flags & PZARR_FORMAT_V2) != 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == v2_first) {
+            PZ_TRY(probe_file(s, dir, "zarr.json", &nd->doc, &found, e));
+            if (found) {
+                nd->format = 3;
+                return v3_node_kind(&nd->doc, dir, &nd->kind, e);
+            }
+        } else if (!s->cons_loaded && strcmp(dir, s->root) == 0) {
+            PZ_TRY(pz_cons_load(s, 2, NULL, e));
+            if (s->cons && pz_cons_lookup(s, dir, 2, &nd->doc, &nd->attrs, &is_array)) {
+                nd->format = 2;
+                nd->kind = is_array ? PZARR_NODE_ARRAY : PZARR_NODE_GROUP;
+                nd->consolidated = true;
+                return 0;
+            }
+        }
     }
     PZ_TRY(probe_file(s, dir, ".zarray", &nd->doc, &found, e));
     if (!found) {
@@ -124,7 +142,7 @@ static int probe_docs(pzarr_store *s, const char *dir, pz_node_docs *nd)
 int pz_node_probe(pzarr_store *s, const char *dir, pz_node_docs *nd)
 {
     PZ_TRY(probe_docs(s, dir, nd));
-    if (nd->kind != PZARR_NODE_ARRAY)
+    if (nd->kind != PZARR_NODE_ARRAY || (nd->consolidated && !pz_cons_may_pend(s, dir)))
         return 0;
     bool found = false;
     PZ_TRY(probe_file(s, dir, PZ_COMMIT_RECORD, &nd->commit, &found, &s->err));

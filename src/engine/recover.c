@@ -193,6 +193,8 @@ int pz_recover_array(pzarr_store *s, const char *dir, uint64_t *finished, pz_err
     }
     if (rc == 0 && unlink(rp) != 0)
         rc = pz_err_set(e, PZARR_EIO, "cannot remove %s", rp);
+    if (rc == 0)
+        rc = pz_cons_pend(s, dir, false, e);
     if (rc == 0 && finished)
         (*finished)++;
     cJSON_Delete(j);

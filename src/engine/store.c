@@ -78,7 +78,8 @@ static int open_root(pzarr_store *s, pz_err *e)
     /* A root group with consolidated metadata: that one document serves
      * every later open of a node, and is kept current. */
     if (rc == 0 && nd.kind == PZARR_NODE_GROUP) {
-        rc = pz_cons_load(s, nd.format, &nd.doc, e);
+        if (nd.format == 3 || !s->cons_loaded)
+            rc = pz_cons_load(s, nd.format, &nd.doc, e);
         s->consolidate = s->cons != NULL;
     }
     if (rc == 0 && nd.kind == PZARR_NODE_NONE && create) {
