@@ -17,7 +17,8 @@ import re
 import sys
 
 # Bottom to top. Equal rank: neither may use the other.
-LAYERS = ["base", "grid", "codec", "format", "storage", "parallel", "engine", "cli"]
+LAYERS = ["base", "grid", "codec", "format", "storage", "parallel", "engine", "cli", "fortran"]
+SAME_RANK = {"fortran": "cli"}  # the Fortran binding sits beside the tool
 PURE = {"base", "grid", "codec", "format"}
 
 COMMENT_OR_STRING = re.compile(
@@ -62,6 +63,8 @@ def main():
             problems.append(f"{rel}: not inside a layer folder ({', '.join(LAYERS)})")
 
     rank = {name: i for i, name in enumerate(LAYERS)}
+    for name, twin in SAME_RANK.items():
+        rank[name] = rank[twin]
 
     def above(a, b):
         """Whether layer b lies above layer a (or beside it, at another folder)."""

@@ -34,4 +34,49 @@ mpi=$(pkg-config --variable=mpi pzarr)
 # The CLI from the prefix, without LD_LIBRARY_PATH (RPATH $ORIGIN/../lib).
 env -u LD_LIBRARY_PATH "$tmp/prefix/bin/pzarr" --version
 env -u LD_LIBRARY_PATH "$tmp/prefix/bin/pzarr" create "$tmp/cli.zarr/a" --dtype int8 --shape 4 --dims n
-echo "install: CMake package and pzarr.pc (MPI: $mpi) work; the installed CLI runs"
+# The Fortran module, when built: pzarr.mod beside pzarr.h; pzarr-fortran.pc
+# (through mpif90) and the CMake package's pzarr::pzarr_fortran.
+fortran=""
+if [ -f "$tmp/prefix/include/pzarr.mod" ]; then
+    cat > "$tmp/consumer/main.f90" <<'F'
+program consumer
+    use mpi_f08
+    use pzarr
+    implicit none
+    type(pzarr_store) :: s
+    type(pzarr_array) :: a
+    type(pzarr_spec) :: sp
+    character(len=4096) :: dir
+    integer :: rc, back(3)
+    call MPI_Init()
+    call get_command_argument(1, dir)
+    sp%dtype = PZARR_INT32
+    sp%ndim = 1
+    sp%shape(1) = 3
+    rc = pzarr_open(MPI_COMM_WORLD, trim(dir), PZARR_CREATE, s)
+    if (rc == 0) rc = pzarr_array_create(s, 'v', sp, a)
+    if (rc == 0) rc = pzarr_array_write(a, [1], [7, 8, 9])
+    if (rc == 0) rc = pzarr_array_read(a, [1], back)
+    if (rc == 0) rc = pzarr_close(s)
+    if (rc /= 0 .or. any(back /= [7, 8, 9])) error stop 'the Fortran consumer failed'
+    print '(a)', 'fortran consumer: ok'
+    call MPI_Finalize()
+end program
+F
+    mkdir -p "$tmp/fconsumer"
+    cp "$tmp/consumer/main.f90" "$tmp/fconsumer/"
+    cat > "$tmp/fconsumer/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.18)
+project(fconsumer C Fortran)
+find_package(pzarr REQUIRED)
+add_executable(fconsumer main.f90)
+target_link_libraries(fconsumer PRIVATE pzarr::pzarr_fortran)
+CM
+    cmake -S "$tmp/fconsumer" -B "$tmp/fconsumer/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+    cmake --build "$tmp/fconsumer/build" >/dev/null
+    LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/fconsumer/build/fconsumer" "$tmp/f-cmake.zarr"
+    mpif90 "$tmp/consumer/main.f90" $(pkg-config --cflags --libs pzarr-fortran) -o "$tmp/consumer/fpc"
+    LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer/fpc" "$tmp/f-pc.zarr"
+    fortran="; Fortran: pzarr.mod, pzarr-fortran.pc and pzarr::pzarr_fortran work"
+fi
+echo "install: CMake package and pzarr.pc (MPI: $mpi) work; the installed CLI runs$fortran"
