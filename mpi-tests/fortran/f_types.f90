@@ -34,6 +34,8 @@ program f_types
     call t_complex64()
     call t_logical()
     call t_logical_c()
+    call t_strings()
+    call t_ranks_0_and_7()
     call t_shape_and_order()
     call check(pzarr_close(s), 'close')
 
@@ -262,6 +264,60 @@ contains
         call check(pzarr_array_read(a, [1, 1, 1], u), 'read logical(c_bool)')
         call expect(logical(all(u .eqv. v)), 'logical(c_bool)')
         call check(pzarr_array_close(a), 'close bool')
+    end subroutine
+
+    ! character(len=4) into fixed-length byte strings (v2 "|S4").
+    subroutine t_strings()
+        type(pzarr_array) :: a
+        type(pzarr_spec) :: sp
+        character(len=4) :: w(5), u(5)
+        character(len=2) :: short(5)
+        integer :: rc
+        w = [character(len=4) :: 'ab', 'cdef', 'g', '', 'hijk']
+        sp%zarr_format = 2
+        sp%dtype = pzarr_string_bytes(4)
+        sp%ndim = 1
+        sp%shape(1) = 5
+        sp%chunks(1) = 2
+        call check(pzarr_array_create(s, 'strings', sp, a), 'create strings')
+        if (rank == 0) call check(pzarr_array_write(a, [1], w), 'write strings')
+        call check(pzarr_array_flush(a), 'flush strings')
+        u = 'xxxx'
+        call check(pzarr_array_read(a, [1], u), 'read strings')
+        ! Stored as bytes: the blanks Fortran pads with come back as written.
+        call expect(all(u == w), 'strings')
+        rc = pzarr_array_read(a, [1], short)
+        call expect(rc == PZARR_EINVAL, 'character(len=2) for 4-byte strings is refused')
+        call check(pzarr_array_close(a), 'close strings')
+    end subroutine
+
+    ! A scalar buffer is a box of one element; a rank-7 buffer a whole 7-D
+    ! array.
+    subroutine t_ranks_0_and_7()
+        type(pzarr_array) :: a
+        type(pzarr_spec) :: sp
+        integer(int16) :: w(2, 1, 3, 1, 2, 1, 2), u(2, 1, 3, 1, 2, 1, 2), one
+        integer :: i
+        w = reshape([(int(i, int16), i = 1, size(w))], shape(w))
+        sp%dtype = PZARR_INT16
+        sp%ndim = 7
+        sp%shape(1:7) = shape(w)
+        sp%chunks(1:7) = [1, 1, 2, 1, 1, 1, 2]
+        call check(pzarr_array_create(s, 'seven', sp, a), 'create seven')
+        if (rank == 0) call check(pzarr_array_write(a, [1, 1, 1, 1, 1, 1, 1], w), 'write seven')
+        call check(pzarr_array_flush(a), 'flush seven')
+        call check(pzarr_array_read(a, [1, 1, 1, 1, 1, 1, 1], u), 'read seven')
+        call expect(all(u == w), 'rank-7 buffer')
+        call check(pzarr_array_read(a, [2, 1, 3, 1, 1, 1, 2], one), 'read a scalar')
+        call expect(one == w(2, 1, 3, 1, 1, 1, 2), 'scalar at (2, 1, 3, 1, 1, 1, 2)')
+        one = -5
+        if (rank == nranks - 1) call check(pzarr_array_write(a, [1, 1, 2, 1, 2, 1, 1], one), &
+                                           'write a scalar')
+        call check(pzarr_array_flush(a), 'flush scalar')
+        call check(pzarr_array_read(a, [1, 1, 1, 1, 1, 1, 1], u), 'read seven again')
+        w(1, 1, 2, 1, 2, 1, 1) = -5
+        call expect(all(u == w), 'the scalar landed at its element only')
+        call check(pzarr_array_close(a), 'close seven')
     end subroutine
 
     ! The Zarr shape is (NZ, NY, NX): the same values through an array made

@@ -76,7 +76,7 @@ module pzarr
         character(len=:), allocatable :: attributes    ! a JSON object
     end type
 
-    public :: pzarr_open, pzarr_close, pzarr_errmsg, pzarr_strerror
+    public :: pzarr_open, pzarr_close, pzarr_errmsg, pzarr_strerror, pzarr_string_bytes
     public :: pzarr_array_create, pzarr_array_open, pzarr_array_close, pzarr_array_flush
     public :: pzarr_array_write, pzarr_array_read, pzarr_array_read_all
     public :: pzarr_array_errmsg, pzarr_array_get_info, pzarr_array_resize
@@ -280,6 +280,13 @@ contains
         n = c_strlen(p)
         allocate (character(len=n) :: s)
         if (n > 0) call c_copy(s, p, n)
+    end function
+
+    ! The data type of fixed-length byte strings of n bytes (numpy "|Sn",
+    ! Zarr v2), held in character(len=n) buffers.
+    elemental integer function pzarr_string_bytes(n)
+        integer, intent(in) :: n
+        pzarr_string_bytes = 1048576 + n ! PZARR_STRING_BYTES(n) in pzarr.h
     end function
 
     ! ------------------------------------------------------------ stores
