@@ -46,6 +46,7 @@ typedef struct bench_opts {
     int json;
     int misaligned;
     int durable; /* --durable: PZARR_DURABLE */
+    int plain;   /* --no-consolidate: stores without consolidated metadata */
     const char *decomp; /* scale: slab, 2d or 3d */
     int format; /* 2 or 3 */
     int axis;   /* axis of the slabs of restart and postproc */

@@ -41,6 +41,7 @@ void bench_usage(const bench_ctx *c)
             "  --dir PATH           scratch directory (default /tmp/pzarr-bench-<pid>)\n"
             "  --aligned | --misaligned   checkpoint: chunks match subdomains or straddle them\n"
             "  --durable            checkpoint: open with PZARR_DURABLE (fsync before commit)\n"
+            "  --no-consolidate     stores made without consolidated metadata\n"
             "  --decomp D           scale: slab, 2d or 3d decomposition (default 3d)\n"
             "  --format 2|3         Zarr format (default 3)\n"
             "  --axis A             restart/postproc: axis of the slabs (default last)\n"
@@ -180,6 +181,8 @@ static int parse_flag(bench_opts *o, const char *key)
         o->misaligned = 1;
     else if (!strcmp(key, "durable"))
         o->durable = 1;
+    else if (!strcmp(key, "no-consolidate"))
+        o->plain = 1;
     else
         return 1;
     return 0;
@@ -459,6 +462,7 @@ void bench_title(bench_ctx *c, const char *what, const bench_geom *g)
     bench_metric_str(c, "aligned", "%s", g->aligned ? "yes" : "no");
     bench_metric_str(c, "layout", "%s", c->o.misaligned ? "misaligned" : "aligned");
     bench_metric_str(c, "durable", "%s", c->o.durable ? "yes" : "no");
+    bench_metric_str(c, "consolidated", "%s", c->o.plain ? "no" : "yes");
     bench_metric_str(c, "codec", "%s", c->o.codec.text);
     bench_metric_str(c, "data", "%s", bench_data_name(c->o.data));
 }

@@ -146,7 +146,7 @@ void pzb_meta(const bench_ctx *c, int ndim, const uint64_t *shape, const uint64_
 int pzb_create_flags(const bench_ctx *c)
 {
     return PZARR_CREATE | (c->o.format == 2 ? PZARR_FORMAT_V2 : 0) |
-           (c->o.durable ? PZARR_DURABLE : 0);
+           (c->o.durable ? PZARR_DURABLE : 0) | (c->o.plain ? PZARR_NO_CONSOLIDATE : 0);
 }
 
 void pzb_write(const bench_ctx *c, const char *path, const char *meta, const int *owner_dims,
