@@ -69,6 +69,14 @@ static int write_json(pzarr_store *s, const char *path, const cJSON *j, pz_err *
     return rc;
 }
 
+/* The document *c becomes s->cons (rank 0's cache). */
+static void adopt(pzarr_store *s, cJSON **c)
+{
+    cJSON_Delete(s->cons);
+    s->cons = *c;
+    *c = NULL;
+}
+
 /* The "metadata" object of a consolidated document, made if absent. */
 static cJSON *metadata_of(cJSON *holder)
 {
@@ -175,11 +183,8 @@ int pz_cons_note(pzarr_store *s, const char *path, const char *text, pz_err *e)
         if (rc == 0)
             rc = write_json(s, cpath, c, e);
     }
-    if (rc == 0 && c) { /* what was just written is the cache now */
-        cJSON_Delete(s->cons);
-        s->cons = c;
-        c = NULL;
-    }
+    if (rc == 0 && c) /* what was just written is the cache now */
+        adopt(s, &c);
     cJSON_Delete(c);
     pz_free(cpath);
     return rc;
@@ -356,11 +361,8 @@ int pz_cons_pend(pzarr_store *s, const char *dir, bool add, pz_err *e)
             cJSON_Delete(cJSON_DetachItemViaPointer(list, x));
         if (rc == 0 && (change || made))
             rc = write_json(s, cpath, c, e);
-        if (rc == 0) { /* what was just read (and written) is the cache now */
-            cJSON_Delete(s->cons);
-            s->cons = c;
-            c = NULL;
-        }
+        if (rc == 0) /* what was just read (and written) is the cache now */
+            adopt(s, &c);
     }
     cJSON_Delete(c);
     pz_free(cpath);
