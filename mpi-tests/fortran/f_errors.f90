@@ -12,7 +12,8 @@ program f_errors
     type(pzarr_store) :: s, missing
     type(pzarr_array) :: a
     type(pzarr_spec) :: sp
-    integer :: rank, nranks, ierr, failures, rc, kind
+    integer :: rank, nranks, ierr, failures, rc, kind, info
+    integer(int64) :: finished, removed
     integer :: box(4, 3), big(4, 3, 2), back(4, 3)
     integer(int64) :: shape(2)
     real(real64) :: wrong(4, 3)
@@ -105,7 +106,22 @@ program f_errors
     rc = pzarr_array_open(s, 'run/none', a)
     call expect(rc == PZARR_ENOENT .and. index(pzarr_errmsg(s), 'run/none') > 0, &
                 'opening a missing array names it: '//pzarr_errmsg(s))
+    call ok(pzarr_clean(s, '', finished, removed), 'clean')
+    call expect(finished == 0 .and. removed == 0, 'nothing to clean after complete flushes')
     call ok(pzarr_close(s), 'close store')
+
+    ! MPI-IO hints as an integer MPI_Info: the chunk files go through MPI-IO.
+    call MPI_Info_create(info, ierr)
+    call MPI_Info_set(info, 'romio_cb_write', 'disable', ierr)
+    call ok(pzarr_open(MPI_COMM_WORLD, trim(dir)//'/hinted', PZARR_CREATE, s, info), 'open hinted')
+    call MPI_Info_free(info, ierr)
+    sp%attributes = '{}'
+    call ok(pzarr_array_create(s, 'h', sp, a), 'create hinted')
+    if (rank == 0) call ok(pzarr_array_write(a, [1, 1], box), 'write hinted')
+    call ok(pzarr_array_flush(a), 'flush hinted')
+    call ok(pzarr_array_read(a, [1, 1], back), 'read hinted')
+    call expect(all(back == box) .or. rank /= 0, 'the box through MPI-IO')
+    call ok(pzarr_close(s), 'close hinted')
 
     call MPI_Allreduce(MPI_IN_PLACE, failures, 1, MPI_INTEGER, MPI_SUM, MPI_COMM_WORLD, ierr)
     if (rank == 0 .and. failures == 0) print '(a)', 'f_errors: every error came back as expected'

@@ -15,6 +15,7 @@ program f_types
     integer, parameter :: NX = 7, NY = 5, NZ = 3
     type(pzarr_store) :: s
     integer :: rank, nranks, failures
+    type(MPI_Info) :: info
     character(len=256) :: dir
 
     call MPI_Init()
@@ -23,7 +24,11 @@ program f_types
     call get_command_argument(1, dir)
     failures = 0
 
-    call check(pzarr_open(MPI_COMM_WORLD, trim(dir), PZARR_CREATE, s), 'open')
+    ! With MPI-IO hints (type(MPI_Info)): chunk files go through MPI-IO.
+    call MPI_Info_create(info)
+    call MPI_Info_set(info, 'romio_cb_read', 'disable')
+    call check(pzarr_open(MPI_COMM_WORLD, trim(dir), PZARR_CREATE, s, info), 'open')
+    call MPI_Info_free(info)
     call t_int8()
     call t_int16()
     call t_int32()

@@ -20,7 +20,7 @@
 module pzarr
     use, intrinsic :: iso_c_binding
     use, intrinsic :: iso_fortran_env, only: int64
-    use mpi_f08, only: MPI_Comm
+    use mpi_f08, only: MPI_Comm, MPI_Info, MPI_INFO_NULL
     implicit none
     private
 
@@ -77,6 +77,7 @@ module pzarr
     end type
 
     public :: pzarr_open, pzarr_close, pzarr_errmsg, pzarr_strerror, pzarr_string_bytes
+    public :: pzarr_clean
     public :: pzarr_array_create, pzarr_array_open, pzarr_array_close, pzarr_array_flush
     public :: pzarr_array_write, pzarr_array_read, pzarr_array_read_all
     public :: pzarr_array_errmsg, pzarr_array_get_info, pzarr_array_resize
@@ -106,11 +107,17 @@ module pzarr
     integer(c_int), parameter :: OP_WRITE = 0, OP_READ = 1, OP_READ_ALL = 2
 
     interface
-        integer(c_int) function c_open(comm, path, flags, out) bind(C, name="pzarr_f_open")
+        integer(c_int) function c_open(comm, path, flags, info, out) bind(C, name="pzarr_f_open")
             import :: c_int, c_char, c_ptr
-            integer(c_int), value :: comm, flags
+            integer(c_int), value :: comm, flags, info
             character(kind=c_char), intent(in) :: path(*)
             type(c_ptr), intent(out) :: out
+        end function
+        integer(c_int) function c_clean(s, name, finished, removed) bind(C, name="pzarr_clean")
+            import :: c_int, c_char, c_ptr, c_int64_t
+            type(c_ptr), value :: s
+            character(kind=c_char), intent(in) :: name(*)
+            integer(c_int64_t), intent(out) :: finished, removed
         end function
         integer(c_int) function c_close(s) bind(C, name="pzarr_close")
             import :: c_int, c_ptr
@@ -291,20 +298,46 @@ contains
 
     ! ------------------------------------------------------------ stores
 
-    integer function open_f08(comm, path, flags, store) result(rc)
+    ! Opens (or with PZARR_CREATE makes) the store at path. info: MPI-IO
+    ! hints for the chunk files, as pzarr_open_info takes them. Collective.
+    integer function open_f08(comm, path, flags, store, info) result(rc)
         type(MPI_Comm), intent(in) :: comm
         character(len=*), intent(in) :: path
         integer, intent(in) :: flags
         type(pzarr_store), intent(out) :: store
-        rc = c_open(int(comm%MPI_VAL, c_int), cstr(path), int(flags, c_int), store%p)
+        type(MPI_Info), intent(in), optional :: info
+        type(MPI_Info) :: hints
+        hints = MPI_INFO_NULL
+        if (present(info)) hints = info
+        rc = c_open(int(comm%MPI_VAL, c_int), cstr(path), int(flags, c_int), &
+                    int(hints%MPI_VAL, c_int), store%p)
     end function
 
-    integer function open_int(comm, path, flags, store) result(rc)
+    ! The same with the `mpi` module's integer handles.
+    integer function open_int(comm, path, flags, store, info) result(rc)
         integer, intent(in) :: comm
         character(len=*), intent(in) :: path
         integer, intent(in) :: flags
         type(pzarr_store), intent(out) :: store
-        rc = c_open(int(comm, c_int), cstr(path), int(flags, c_int), store%p)
+        integer, intent(in), optional :: info
+        type(MPI_Info) :: hints
+        hints = MPI_INFO_NULL
+        if (present(info)) hints%MPI_VAL = info
+        rc = c_open(int(comm, c_int), cstr(path), int(flags, c_int), &
+                    int(hints%MPI_VAL, c_int), store%p)
+    end function
+
+    ! Finishes the flushes a killed job committed and removes the files of
+    ! those it never committed, under name ('' for the whole store); only
+    ! while no other job writes there. Collective.
+    integer function pzarr_clean(store, name, finished, removed) result(rc)
+        type(pzarr_store), intent(in) :: store
+        character(len=*), intent(in) :: name
+        integer(int64), intent(out), optional :: finished, removed
+        integer(c_int64_t) :: f, r
+        rc = c_clean(store%p, cstr(name), f, r)
+        if (present(finished)) finished = f
+        if (present(removed)) removed = r
     end function
 
     ! Closes (and flushes) the arrays still open, then the store. Collective.

@@ -22,9 +22,10 @@
 #define OP_READ 1
 #define OP_READ_ALL 2
 
-int pzarr_f_open(MPI_Fint comm, const char *path, int flags, pzarr_store **out)
+/* info: a Fortran MPI_Info handle (MPI_INFO_NULL's Fortran value: none). */
+int pzarr_f_open(MPI_Fint comm, const char *path, int flags, MPI_Fint info, pzarr_store **out)
 {
-    return pzarr_open(MPI_Comm_f2c(comm), path, flags, out);
+    return pzarr_open_info(MPI_Comm_f2c(comm), path, flags, MPI_Info_f2c(info), out);
 }
 
 /* Copies n characters of a C string into a Fortran one. */
