@@ -294,6 +294,8 @@ const char *pzarr_array_errmsg(const pzarr_array *a);
  * module): records a failure (code < 0, msg) as the array's last one, so
  * that pzarr_array_errmsg reports it. Returns code. Local. */
 int pzarr_array_set_error(pzarr_array *a, int code, const char *msg);
+/* The same for a store's last failure (pzarr_errmsg). Local. */
+int pzarr_set_error(pzarr_store *s, int code, const char *msg);
 
 typedef struct pzarr_array_info {
     int zarr_format;              /* 2 or 3 */

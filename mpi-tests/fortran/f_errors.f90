@@ -37,6 +37,9 @@ program f_errors
     call ok(pzarr_open(MPI_COMM_WORLD, trim(dir)//'/store', PZARR_CREATE, s), 'open')
     call ok(pzarr_group_create(s, 'run/fields', '{"title": "errors"}'), 'group_create')
     sp%dtype = PZARR_INT32
+    rc = pzarr_array_create(s, 'run/fields/t', sp, a)
+    call expect(rc == PZARR_EINVAL .and. index(pzarr_errmsg(s), 'ndim is not set') > 0, &
+                'a spec without ndim is refused: '//pzarr_errmsg(s))
     sp%ndim = 2
     sp%shape(1:2) = [8, 3]       ! Fortran (x = 8, y = 3): Zarr [3, 8]
     sp%chunks(1:2) = [4, 2]

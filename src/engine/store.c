@@ -14,6 +14,13 @@ const char *pzarr_errmsg(const pzarr_store *s)
     return s ? s->err.msg : "no store handle";
 }
 
+int pzarr_set_error(pzarr_store *s, int code, const char *msg)
+{
+    if (!s || !pz_live_has(s) || code >= 0)
+        return PZARR_EINVAL;
+    return pz_err_set(&s->err, code, "%s", msg ? msg : pzarr_strerror(code));
+}
+
 MPI_Comm pzarr_comm(const pzarr_store *s) { return s->comm; }
 
 static int make_info(MPI_Info user, MPI_Info *out)

@@ -60,13 +60,14 @@ module pzarr
         type(c_ptr) :: s = c_null_ptr ! its store
     end type
 
-    ! An array described without JSON, in Fortran order. Blank strings and
-    ! zero chunks take the defaults of the C spec: Zarr v3, one chunk, codec
-    ! "zstd:3", fill value 0, no dimension names.
+    ! An array described without JSON, in Fortran order. ndim must be set
+    ! (0 for a scalar array); blank strings and zero chunks take the
+    ! defaults of the C spec: Zarr v3, one chunk, codec "zstd:3", fill value
+    ! 0, no dimension names.
     type, public :: pzarr_spec
         integer :: zarr_format = 3
         integer :: dtype = PZARR_FLOAT64
-        integer :: ndim = 0
+        integer :: ndim = -1
         integer(int64) :: shape(PZARR_MAX_NDIM) = 0
         integer(int64) :: chunks(PZARR_MAX_NDIM) = 0
         integer(int64) :: shard(PZARR_MAX_NDIM) = 0   ! v3 shards; all 0: none
@@ -167,6 +168,12 @@ module pzarr
             import :: c_int, c_ptr
             type(c_ptr), value :: a, dims
             integer(c_int), value :: policy
+        end function
+        integer(c_int) function c_store_error(s, code, msg) bind(C, name="pzarr_set_error")
+            import :: c_int, c_ptr, c_char
+            type(c_ptr), value :: s
+            integer(c_int), value :: code
+            character(kind=c_char), intent(in) :: msg(*)
         end function
         integer(c_int) function c_set_error(a, code, msg) bind(C, name="pzarr_array_set_error")
             import :: c_int, c_ptr, c_char
@@ -368,6 +375,12 @@ contains
         type(pzarr_spec), intent(in) :: spec
         type(pzarr_array), intent(out) :: array
         character(len=:), allocatable :: attrs
+        if (spec%ndim < 0) then
+            rc = c_store_error(store%p, int(PZARR_EINVAL, c_int), &
+                               cstr('pzarr_array_create "'//name//'": spec%ndim is not set '// &
+                                    '(the number of dimensions; 0 for a scalar array)'))
+            return
+        end if
         attrs = ''
         if (allocated(spec%attributes)) attrs = spec%attributes
         rc = c_create_spec(store%p, cstr(name), int(spec%zarr_format, c_int), &
