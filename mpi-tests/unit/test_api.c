@@ -1284,6 +1284,34 @@ static void test_consolidated(void **state)
     }
 }
 
+/* Bindings record their own checks' failures on a handle: the message is
+ * the handle's until its next call; bad handles and codes are refused. */
+static void test_binding_errors(void **state)
+{
+    (void)state;
+    char root[4096];
+    fresh_dir("binding", root, sizeof root);
+    pzarr_store *s = open_store(root, PZARR_CREATE);
+    pzarr_spec sp = {.dtype = PZARR_INT8, .ndim = 1, .shape = {4}};
+    pzarr_array *a = NULL;
+    CHECK_OK(pzarr_array_create_spec(s, "v", &sp, &a), pzarr_errmsg(s));
+    assert_int_equal(pzarr_array_set_error(a, PZARR_EBOUNDS, "start(1) = 0"), PZARR_EBOUNDS);
+    assert_string_equal(pzarr_array_errmsg(a), "start(1) = 0");
+    assert_int_equal(pzarr_set_error(s, PZARR_EINVAL, "spec%ndim is not set"), PZARR_EINVAL);
+    assert_string_equal(pzarr_errmsg(s), "spec%ndim is not set");
+    assert_int_equal(pzarr_set_error(s, PZARR_EIO, NULL), PZARR_EIO);
+    assert_string_equal(pzarr_errmsg(s), pzarr_strerror(PZARR_EIO));
+    assert_int_equal(pzarr_array_set_error(a, 0, "not a failure"), PZARR_EINVAL);
+    assert_int_equal(pzarr_set_error(NULL, PZARR_EIO, "x"), PZARR_EINVAL);
+    /* The next call clears it. */
+    int8_t v[4] = {1, 2, 3, 4};
+    CHECK_OK(pzarr_array_write(a, (uint64_t[]){0}, (uint64_t[]){4}, v), pzarr_array_errmsg(a));
+    assert_string_equal(pzarr_array_errmsg(a), "");
+    CHECK_OK(pzarr_array_close(a), pzarr_errmsg(s));
+    assert_int_equal(pzarr_array_set_error(a, PZARR_EIO, "closed"), PZARR_EINVAL);
+    CHECK_OK(pzarr_close(s), "close");
+}
+
 int main(int argc, char **argv)
 {
     /* MPICH's MPI_Init leaks hwloc plugin memory (1016 bytes, unrelated to
@@ -1311,6 +1339,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_create_spec_dims),
         cmocka_unit_test(test_attrs_update),
         cmocka_unit_test(test_consolidated),
+        cmocka_unit_test(test_binding_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     MPI_Finalize();
