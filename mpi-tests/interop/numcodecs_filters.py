@@ -17,7 +17,9 @@ both ways, against zarr-python 2.13 / numcodecs and xarray.
    `--dtype S6|U5`, fill values included), zarr-python and xarray read.
 """
 import filecmp
+import json
 import os
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -175,6 +177,43 @@ def strings(rep, pz, work, mpiexec):
     xb = xr.open_zarr(os.path.join(work, "pzstrings.zarr"), consolidated=True).load()
     rep.check("xarray reads pzarr's strings", None if list(xb["pz_u"].values) == ["é", "ünï", "zz"]
               else f"{xb['pz_u'].values}")
+    utf32_v3(rep, pz, work, names)
+
+
+def utf32_v3(rep, pz, work, names):
+    """Zarr v3 fixed_length_utf32 (zarr-python 3's form for numpy "<U"): no
+    reader of v3 strings is installed here, so the chunk files themselves must
+    be numpy's bytes (code units in the bytes codec's order, the last chunk
+    padded with the fill value) and the document must have the object form."""
+    src = os.path.join(work, "u7.bin")
+    names.tofile(src)  # native little-endian "<U7"
+    for endian, dt in (("little", "<U7"), ("big", ">U7")):
+        path = os.path.join(work, f"utf32_{endian}.zarr")
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        res = pz.run(["create", path, "--dtype", "U7", "--shape", "5", "--chunks", "2",
+                      "--codec", "none", "--fill", "?", "--endian", endian])
+        if not rep.check(f"v3 U7 {endian}: create", None if res.rc == 0 else res.why()):
+            continue
+        res = pz.run(["put", path, "-i", src, "-q"])
+        if not rep.check(f"v3 U7 {endian}: put", None if res.rc == 0 else res.why()):
+            continue
+        with open(os.path.join(path, "zarr.json")) as fh:
+            meta = json.load(fh)
+        rep.check(f"v3 U7 {endian}: data_type object", None if meta["data_type"] == {
+            "name": "fixed_length_utf32", "configuration": {"length_bytes": 28}}
+            else f"{meta['data_type']}")
+        rep.check(f"v3 U7 {endian}: fill value a string", None if meta["fill_value"] == "?"
+                  else f"{meta['fill_value']!r}")
+        want = names.astype(dt)
+        padded = np.concatenate([want, np.array(["?"], dtype=dt)]).astype(dt)
+        bad = [i for i in range(3) if open(os.path.join(path, "c", str(i)), "rb").read()
+               != padded[2 * i:2 * i + 2].tobytes()]
+        rep.check(f"v3 U7 {endian}: chunk files are numpy's {dt} bytes",
+                  None if not bad else f"chunks {bad} differ")
+        res = pz.get(path)
+        rep.check(f"v3 U7 {endian}: pzarr reads it back", None if res.rc == 0 and
+                  res.out == names.tobytes() else res.why())
 
 
 if __name__ == "__main__":

@@ -1525,11 +1525,63 @@ static void test_json_ascii(void **state)
     pz_free(s);
 }
 
+/* v3 fixed_length_utf32: the object form in, the same form out; a wrong
+ * length or another object-form type is refused naming it. */
+static void test_v3_utf32(void **state)
+{
+    (void)state;
+    const char *fmt =
+        "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[5],\"data_type\":%s,"
+        "\"chunk_grid\":{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[2]}},"
+        "\"chunk_key_encoding\":{\"name\":\"default\",\"configuration\":{\"separator\":\"/\"}},"
+        "\"fill_value\":\"%s\",\"codecs\":[{\"name\":\"bytes\",\"configuration\":"
+        "{\"endian\":\"big\"}}]}";
+    char doc[1024];
+    snprintf(doc, sizeof doc, fmt,
+             "{\"name\":\"fixed_length_utf32\",\"configuration\":{\"length_bytes\":12}}",
+             "h\\u00e9");
+    pz_meta m;
+    pz_err e;
+    int rc = parse_str(doc, &m, &e);
+    if (rc)
+        print_error("%s\n", e.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal((unsigned)m.dtype, (unsigned)PZARR_STRING_UTF32(3));
+    assert_int_equal(m.itemsize, 12);
+    /* The fill: 'h', U+00E9, then a zero code unit (native order). */
+    uint32_t cu[3];
+    memcpy(cu, m.fill, sizeof cu);
+    assert_true(cu[0] == 'h' && cu[1] == 0xE9 && cu[2] == 0);
+    char *out = pz_meta_emit(&m);
+    assert_non_null(out);
+    cJSON *j = cJSON_Parse(out);
+    cJSON *want = cJSON_Parse("{\"name\":\"fixed_length_utf32\","
+                              "\"configuration\":{\"length_bytes\":12}}");
+    assert_true(cJSON_Compare(cJSON_GetObjectItem(j, "data_type"), want, true));
+    assert_string_equal(cJSON_GetObjectItem(j, "fill_value")->valuestring, "h\xc3\xa9");
+    cJSON_Delete(want);
+    cJSON_Delete(j);
+    pz_free(out);
+    pz_meta_free(&m);
+    const char *bad[] = {"{\"name\":\"fixed_length_utf32\",\"configuration\":{\"length_bytes\":6}}",
+                         "{\"name\":\"fixed_length_utf32\",\"configuration\":{\"length_bytes\":0}}",
+                         "{\"name\":\"fixed_length_utf32\",\"configuration\":{\"length_bytes\":2048}}",
+                         "{\"name\":\"fixed_length_utf32\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(doc, sizeof doc, fmt, bad[i], "");
+        expect_fail(doc, PZARR_EMETA, "\"length_bytes\" must be a multiple of 4");
+    }
+    snprintf(doc, sizeof doc, fmt,
+             "{\"name\":\"null_terminated_bytes\",\"configuration\":{\"length_bytes\":4}}", "");
+    expect_fail(doc, PZARR_EUNSUPPORTED, "null_terminated_bytes");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunk_key_digits),
         cmocka_unit_test(test_json_ascii),
+        cmocka_unit_test(test_v3_utf32),
         cmocka_unit_test(test_dtype_names),
         cmocka_unit_test(test_dtype_v2_strings),
         cmocka_unit_test(test_fixtures_v3),

@@ -59,6 +59,9 @@ int pz_meta_parse_format(int zarr_format, const char *doc, size_t len,
  * for v2 (without attributes; those go to .zattrs via pz_meta_emit_attrs).
  * Returns a pz_malloc'd string or NULL. */
 char *pz_meta_emit(const pz_meta *m);
+/* A v3 "data_type": its name, or for UTF-32 strings the object
+ * {"name": "fixed_length_utf32", "configuration": {"length_bytes": N}}. */
+cJSON *pz_meta_v3_data_type(pzarr_dtype t);
 char *pz_meta_emit_attrs(const pz_meta *m);
 void pz_meta_free(pz_meta *m);
 int pz_meta_copy(const pz_meta *src, pz_meta *dst);

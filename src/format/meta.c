@@ -234,13 +234,32 @@ static int v3_node_type(const cJSON *root, pz_err *e)
     return 0;
 }
 
+/* {"name": "fixed_length_utf32", "configuration": {"length_bytes": 4n}}:
+ * strings of n UTF-32 code units (numpy's "<Un"), as zarr-python 3 writes. */
+static int v3_utf32(const cJSON *v, pz_meta *m, pz_err *e)
+{
+    const cJSON *c = member(v, "configuration");
+    const cJSON *lb = cJSON_IsObject(c) ? member(c, "length_bytes") : NULL;
+    double b = cJSON_IsNumber(lb) ? lb->valuedouble : -1;
+    if (b < 4 || b > PZARR_STRING_MAX || b != (double)(4 * (size_t)(b / 4)))
+        return pz_err_set(e, PZARR_EMETA,
+                          "\"data_type\" fixed_length_utf32: \"length_bytes\" must be a "
+                          "multiple of 4 from 4 to %d",
+                          PZARR_STRING_MAX);
+    m->dtype = PZARR_STRING_UTF32((size_t)b / 4);
+    m->itemsize = pzarr_dtype_size(m->dtype);
+    return 0;
+}
+
 static int v3_data_type(const cJSON *v, pz_meta *m, pz_err *e)
 {
     if (cJSON_IsObject(v)) {
         const cJSON *n = member(v, "name");
+        if (cJSON_IsString(n) && strcmp(n->valuestring, "fixed_length_utf32") == 0)
+            return v3_utf32(v, m, e);
         return pz_err_set(e, PZARR_EUNSUPPORTED,
-                          "unsupported \"data_type\" \"%.64s\": data types "
-                          "in object form are not supported",
+                          "unsupported \"data_type\" \"%.64s\": of the data types "
+                          "in object form only fixed_length_utf32 is supported",
                           cJSON_IsString(n) ? n->valuestring : "?");
     }
     if (!cJSON_IsString(v))
@@ -761,13 +780,21 @@ static cJSON *attributes_json(const cJSON *attributes)
     return attributes ? cJSON_Duplicate(attributes, true) : cJSON_CreateObject();
 }
 
+cJSON *pz_meta_v3_data_type(pzarr_dtype t)
+{
+    if (pz_dtype_string_kind(t) != 'U')
+        return cJSON_CreateString(pzarr_dtype_name(t));
+    return named_json("fixed_length_utf32", "length_bytes",
+                      json_u64_raw(pzarr_dtype_size(t)));
+}
+
 static cJSON *emit_v3(const pz_meta *m)
 {
     cJSON *o = cJSON_CreateObject();
     bool ok = o && add(o, "zarr_format", cJSON_CreateNumber(3)) &&
               add(o, "node_type", cJSON_CreateString("array")) &&
               add(o, "shape", dims_json(m->ndim, m->shape)) &&
-              add(o, "data_type", cJSON_CreateString(pzarr_dtype_name(m->dtype))) &&
+              add(o, "data_type", pz_meta_v3_data_type(m->dtype)) &&
               add(o, "chunk_grid", named_json("regular", "chunk_shape",
                                               dims_json(m->ndim, m->chunks))) &&
               add(o, "chunk_key_encoding", key_encoding_json(m)) &&

@@ -424,7 +424,7 @@ static cJSON *v3_document(const plan *p, cJSON *fill)
     cJSON_AddNumberToObject(doc, "zarr_format", 3);
     cJSON_AddStringToObject(doc, "node_type", "array");
     cJSON_AddItemToObject(doc, "shape", dims_json(sp->ndim, sp->shape));
-    cJSON_AddStringToObject(doc, "data_type", pzarr_dtype_name(sp->dtype));
+    cJSON_AddItemToObject(doc, "data_type", pz_meta_v3_data_type(sp->dtype));
     cJSON *grid = cJSON_CreateObject();
     cJSON_AddItemToObject(grid, "chunk_shape",
                           dims_json(sp->ndim, p->sharded ? sp->shard : p->chunks));
@@ -595,8 +595,9 @@ int pz_spec_document(const pzarr_spec *sp, char **json, pz_err *e)
         return pz_err_set(e, PZARR_EINVAL, "format %d is neither 3 nor 2", sp->zarr_format);
     if (!pzarr_dtype_name(sp->dtype))
         return pz_err_set(e, PZARR_EINVAL, "dtype %d is not a data type", (int)sp->dtype);
-    if (pz_dtype_string_kind(sp->dtype) && p.format != 2)
-        return pz_err_set(e, PZARR_EINVAL, "fixed-length strings need format 2 here");
+    if (pz_dtype_string_kind(sp->dtype) == 'S' && p.format != 2)
+        return pz_err_set(e, PZARR_EINVAL, "fixed-length byte strings need format 2 (Zarr v3 "
+                                           "has fixed_length_utf32 strings, not bytes)");
     p.itemsize = pzarr_dtype_size(sp->dtype);
     if (sp->order && sp->order != 'C' && sp->order != 'F')
         return pz_err_set(e, PZARR_EINVAL, "order '%c' is neither C nor F", sp->order);
