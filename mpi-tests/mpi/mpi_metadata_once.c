@@ -106,8 +106,12 @@ static void run(int fmt, const char *tag)
     T_OK(pzarr_array_write(a, st1, c1, v), pzarr_array_errmsg(a));
     T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
     T_OK(pzarr_get_stats(s, &st), NULL);
-    ok &= T_rank == 0 ? st.meta_reads == 1 && st.meta_writes == 1
-                      : st.meta_reads == 0 && st.meta_writes == 0;
+    int first = T_rank == 0 ? st.meta_reads == 1 && st.meta_writes == 1
+                            : st.meta_reads == 0 && st.meta_writes == 0;
+    if (!first)
+        fprintf(stderr, "rank %d, %s, first flush: meta_reads %llu meta_writes %llu\n", T_rank,
+                tag, (unsigned long long)st.meta_reads, (unsigned long long)st.meta_writes);
+    ok &= first;
     /* From then on chunk traffic touches no metadata on any rank. */
     pzarr_reset_stats(s);
     v[0] = 8;
@@ -117,6 +121,10 @@ static void run(int fmt, const char *tag)
     for (int i = 0; i < 60; i++)
         ok &= back[i] == ((i / 6 < T_size) ? (i % 6 ? 7 : 8) : i + 1);
     T_OK(pzarr_get_stats(s, &st), NULL);
+    if (st.meta_reads || st.meta_writes || !st.chunk_reads)
+        fprintf(stderr, "rank %d, %s, second flush and read: meta_reads %llu meta_writes %llu "
+                "chunk_reads %llu\n", T_rank, tag, (unsigned long long)st.meta_reads,
+                (unsigned long long)st.meta_writes, (unsigned long long)st.chunk_reads);
     ok &= st.meta_reads == 0 && st.meta_writes == 0 && st.chunk_reads > 0;
     T_ASSERT_ALL(ok);
     T_OK(pzarr_array_close(a), pzarr_errmsg(s));
