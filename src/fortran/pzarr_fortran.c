@@ -179,19 +179,14 @@ static int run(pzarr_array *a, int op, int nd, const uint64_t *start, const uint
              : op == OP_READ ? pzarr_array_read(a, start, count, buf)
                              : pzarr_array_read_all(a, start, count, buf);
     if (wide && rc == 0 && op != OP_WRITE) {
+        /* .true. is 1 in the logical's integer representation: its low
+         * byte, first on a little-endian machine. */
+        const int one = 1;
+        size_t low = *(const unsigned char *)&one ? 0 : b->elem_len - 1;
         unsigned char *dst = b->base_addr;
         memset(dst, 0, (size_t)n * b->elem_len);
-        for (uint64_t i = 0; i < n; i++) {
-            /* .true. is 1 in the logical's integer representation. */
-            int one = 1;
-            unsigned char *e = dst + i * b->elem_len;
-            if (bytes[i]) {
-                if (*(unsigned char *)&one)
-                    e[0] = 1;
-                else
-                    e[b->elem_len - 1] = 1;
-            }
-        }
+        for (uint64_t i = 0; i < n; i++)
+            dst[i * b->elem_len + low] = bytes[i] != 0;
     }
     free(bytes);
     return rc;
