@@ -89,20 +89,28 @@ static int v3_node_kind(const pz_buf *doc, const char *dir, pzarr_node_kind *kin
     return rc;
 }
 
+/* The node at dir as the consolidated document (format's) describes it;
+ * false when the store has none or it leaves the node out. */
+static bool from_cons(pzarr_store *s, const char *dir, int format, pz_node_docs *nd)
+{
+    bool is_array = false;
+    if (!s->cons || !pz_cons_lookup(s, dir, format, &nd->doc, &nd->attrs, &is_array))
+        return false;
+    nd->format = format;
+    nd->kind = is_array ? PZARR_NODE_ARRAY : PZARR_NODE_GROUP;
+    nd->consolidated = true;
+    return true;
+}
+
 static int probe_docs(pzarr_store *s, const char *dir, pz_node_docs *nd)
 {
     pz_err *e = &s->err;
     bool found = false;
     nd->kind = PZARR_NODE_NONE;
     nd->format = 0;
-    bool is_array = false;
     nd->consolidated = false;
-    if (s->cons && pz_cons_lookup(s, dir, s->root_format, &nd->doc, &nd->attrs, &is_array)) {
-        nd->format = s->root_format;
-        nd->kind = is_array ? PZARR_NODE_ARRAY : PZARR_NODE_GROUP;
-        nd->consolidated = true;
+    if (from_cons(s, dir, s->root_format, nd))
         return 0;
-    }
     /* Opening a v2 store: its .zmetadata, when there, also answers for the
      * root, and is the one document read (looked for before zarr.json when
      * the store is opened with PZARR_FORMAT_V2). */
@@ -116,12 +124,8 @@ static int probe_docs(pzarr_store *s, const char *dir, pz_node_docs *nd)
             }
         } else if (!s->cons_loaded && strcmp(dir, s->root) == 0) {
             PZ_TRY(pz_cons_load(s, 2, NULL, e));
-            if (s->cons && pz_cons_lookup(s, dir, 2, &nd->doc, &nd->attrs, &is_array)) {
-                nd->format = 2;
-                nd->kind = is_array ? PZARR_NODE_ARRAY : PZARR_NODE_GROUP;
-                nd->consolidated = true;
+            if (from_cons(s, dir, 2, nd))
                 return 0;
-            }
         }
     }
     PZ_TRY(probe_file(s, dir, ".zarray", &nd->doc, &found, e));
