@@ -345,6 +345,63 @@ int pzarr_array_chunk_owner(const pzarr_array *a,
                             const uint64_t *chunk_coords, int *rank);
 
 /* ------------------------------------------------------------------ */
+/* Copies: rechunk, recompress, convert                                 */
+
+/*
+ * What a copy changes; all zeros copies the array as it is (same format,
+ * data type, chunks, sharding, codecs, fill value, attributes, dimension
+ * names).
+ */
+typedef struct pzarr_copy_options {
+    int zarr_format;                  /* 2 or 3; 0: the source's */
+    int convert;                      /* nonzero: values become `dtype`
+                                         (C conversion; floats to integers
+                                         are truncated and clamped, NaN is 0) */
+    pzarr_dtype dtype;
+    uint64_t chunks[PZARR_MAX_NDIM];  /* all 0: the source's chunks (the
+                                         inner chunks of a sharded source) */
+    int sharding;                     /* 0: as the source (its shards when the
+                                         target is v3 and they hold whole
+                                         chunks); 1: shards of `shard` (v3);
+                                         -1: none */
+    uint64_t shard[PZARR_MAX_NDIM];
+    const char *codec;                /* a codec string as in pzarr_spec; NULL:
+                                         the source's codecs */
+    int region;                       /* nonzero: only the box start/count of
+                                         the source (the copy's shape is count) */
+    uint64_t start[PZARR_MAX_NDIM], count[PZARR_MAX_NDIM];
+    uint64_t memory;                  /* bytes a rank may hold for the copy's
+                                         data; 0: PZARR_COPY_MEMORY */
+    int resume;                       /* an unfinished copy at `name` goes on
+                                         where it stopped (else: refused) */
+    /* Called on rank 0 after each committed slab: bytes copied so far (of
+     * the copy's shape) and in all. NULL for none. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} pzarr_copy_options;
+
+#define PZARR_COPY_MEMORY ((uint64_t)512 << 20)
+/* The marker of an unfinished copy, in the target array's directory. */
+#define PZARR_COPY_MARKER ".pzarr-copy"
+
+/*
+ * Copies the array src (of any store) to a new array `name` of store dst,
+ * changing what opt says (NULL: nothing). Both stores have the same ranks.
+ * The copy proceeds in slabs cut on both chunk grids, so that every source
+ * chunk is read and decoded once, by one rank, and every target chunk
+ * encoded and written once, by its owner; a rank holds about opt->memory
+ * bytes of data at most, whatever the array's size. Each slab is committed
+ * as a flush; until the last one the array's directory holds the marker
+ * PZARR_COPY_MARKER, and a copy killed part-way is finished by the same
+ * call with opt->resume (committed slabs are not copied again). An array
+ * already at `name` is refused otherwise. The source's pending writes are
+ * flushed first; nothing else of it changes. An error names the array and
+ * the chunk; the target keeps the slabs committed before it. Collective.
+ */
+int pzarr_array_copy(pzarr_array *src, pzarr_store *dst, const char *name,
+                     const pzarr_copy_options *opt);
+
+/* ------------------------------------------------------------------ */
 /* Per-rank I/O statistics                                              */
 
 typedef struct pzarr_stats {

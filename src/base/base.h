@@ -88,6 +88,12 @@ bool pz_dtype_is_int(pzarr_dtype t);
 bool pz_dtype_is_signed(pzarr_dtype t);
 /* float16/32/64 and complex64/128. */
 bool pz_dtype_is_float(pzarr_dtype t);
+/* Whether values of `from` convert to `to` (numbers to numbers; complex
+ * only to complex; strings only to themselves). */
+bool pz_dtype_convertible(pzarr_dtype from, pzarr_dtype to);
+/* Converts n elements (native order) as C does, floats to integers
+ * truncated and clamped, NaN to 0; float16 through its bits. */
+void pz_dtype_convert(pzarr_dtype from, const void *in, pzarr_dtype to, void *out, uint64_t n);
 /* Bytes of one float component: the itemsize, half of it for complex. */
 size_t pz_dtype_component(pzarr_dtype t);
 /* Whether a float component of w bytes (2, 4, 8) holds a NaN. */

@@ -1,6 +1,7 @@
 /* Data types: sizes, Zarr v3 names, numpy-style v2 dtype strings, byte order. */
 #include "base.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -223,4 +224,167 @@ void pz_byteswap(void *buf, uint64_t n, size_t itemsize, pzarr_dtype t)
     unsigned char *p = buf;
     for (uint64_t i = 0; i < n; i++)
         swap_bytes(p + i * w, w);
+}
+
+/* ------------------------------------------------------------ conversion */
+
+/* IEEE half <-> float, exact both ways for every half (rounding to nearest
+ * even on the way in). */
+static double half_to_double(uint16_t h)
+{
+    int exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+    double v;
+    if (exp == 0)
+        v = ldexp((double)man, -24);
+    else if (exp == 31)
+        v = man ? NAN : INFINITY;
+    else
+        v = ldexp((double)(man | 0x400), exp - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+static uint16_t double_to_half(double v)
+{
+    uint16_t sign = signbit(v) ? 0x8000 : 0;
+    if (isnan(v))
+        return 0x7e00;
+    v = fabs(v);
+    if (v >= 65520.0) /* rounds past the largest half */
+        return sign | 0x7c00;
+    if (v < ldexp(1.0, -25)) /* below half the smallest subnormal (ties to 0) */
+        return sign;
+    int e;
+    double f = frexp(v, &e); /* v = f * 2^e, f in [0.5, 1) */
+    int exp = e + 14;        /* biased exponent of the normal form */
+    double scaled;
+    if (exp <= 0) /* subnormal: units of 2^-24 */
+        scaled = ldexp(v, 24);
+    else
+        scaled = ldexp(f, 11); /* 1.xxx * 2^10: the 11 significant bits */
+    double r = nearbyint(scaled);   /* the FPU's mode: to nearest even */
+    uint32_t m = (uint32_t)r;
+    if (exp <= 0)
+        return (uint16_t)(sign | m); /* m == 0x400 becomes the smallest normal */
+    if (m == 0x800) {                /* rounded up to the next power of two */
+        m = 0x400;
+        exp++;
+    }
+    if (exp >= 31)
+        return sign | 0x7c00;
+    return (uint16_t)(sign | (uint32_t)exp << 10 | (m & 0x3ff));
+}
+
+typedef struct cvalue {
+    double re, im; /* floats and complex */
+    int64_t i;     /* signed integers */
+    uint64_t u;    /* unsigned integers and bool */
+    int kind;      /* 'f', 'i', 'u' */
+} cvalue;
+
+static cvalue load_value(pzarr_dtype t, const unsigned char *p)
+{
+    cvalue v = {0};
+    switch (t) {
+    case PZARR_BOOL: v.kind = 'u'; v.u = p[0] != 0; break;
+    case PZARR_INT8: { int8_t x; memcpy(&x, p, 1); v.kind = 'i'; v.i = x; break; }
+    case PZARR_INT16: { int16_t x; memcpy(&x, p, 2); v.kind = 'i'; v.i = x; break; }
+    case PZARR_INT32: { int32_t x; memcpy(&x, p, 4); v.kind = 'i'; v.i = x; break; }
+    case PZARR_INT64: { int64_t x; memcpy(&x, p, 8); v.kind = 'i'; v.i = x; break; }
+    case PZARR_UINT8: v.kind = 'u'; v.u = p[0]; break;
+    case PZARR_UINT16: { uint16_t x; memcpy(&x, p, 2); v.kind = 'u'; v.u = x; break; }
+    case PZARR_UINT32: { uint32_t x; memcpy(&x, p, 4); v.kind = 'u'; v.u = x; break; }
+    case PZARR_UINT64: { uint64_t x; memcpy(&x, p, 8); v.kind = 'u'; v.u = x; break; }
+    case PZARR_FLOAT16: { uint16_t x; memcpy(&x, p, 2); v.kind = 'f'; v.re = half_to_double(x); break; }
+    case PZARR_FLOAT32: { float x; memcpy(&x, p, 4); v.kind = 'f'; v.re = x; break; }
+    case PZARR_FLOAT64: { double x; memcpy(&x, p, 8); v.kind = 'f'; v.re = x; break; }
+    case PZARR_COMPLEX64: { float x[2]; memcpy(x, p, 8); v.kind = 'f'; v.re = x[0]; v.im = x[1]; break; }
+    case PZARR_COMPLEX128: { double x[2]; memcpy(x, p, 16); v.kind = 'f'; v.re = x[0]; v.im = x[1]; break; }
+    default: break;
+    }
+    return v;
+}
+
+/* An integer of [lo, hi] from any value: floats truncated toward zero and
+ * clamped, NaN 0. */
+static int64_t as_signed(cvalue v, int64_t lo, int64_t hi)
+{
+    if (v.kind == 'f') {
+        if (isnan(v.re))
+            return 0;
+        double t = trunc(v.re);
+        return t <= (double)lo ? lo : t >= (double)hi ? hi : (int64_t)t;
+    }
+    if (v.kind == 'u')
+        return v.u > (uint64_t)hi ? hi : (int64_t)v.u;
+    return v.i < lo ? lo : v.i > hi ? hi : v.i;
+}
+
+static uint64_t as_unsigned(cvalue v, uint64_t hi)
+{
+    if (v.kind == 'f') {
+        if (isnan(v.re) || v.re <= 0)
+            return 0;
+        double t = trunc(v.re);
+        return t >= (double)hi ? hi : (uint64_t)t;
+    }
+    if (v.kind == 'i')
+        return v.i < 0 ? 0 : (uint64_t)v.i > hi ? hi : (uint64_t)v.i;
+    return v.u > hi ? hi : v.u;
+}
+
+static double as_double(cvalue v)
+{
+    return v.kind == 'f' ? v.re : v.kind == 'i' ? (double)v.i : (double)v.u;
+}
+
+static void store_value(pzarr_dtype t, cvalue v, unsigned char *p)
+{
+    switch (t) {
+    case PZARR_BOOL: p[0] = v.kind == 'f' ? (v.re != 0 || v.im != 0) : v.kind == 'i' ? v.i != 0 : v.u != 0; break;
+    case PZARR_INT8: { int8_t x = (int8_t)as_signed(v, INT8_MIN, INT8_MAX); memcpy(p, &x, 1); break; }
+    case PZARR_INT16: { int16_t x = (int16_t)as_signed(v, INT16_MIN, INT16_MAX); memcpy(p, &x, 2); break; }
+    case PZARR_INT32: { int32_t x = (int32_t)as_signed(v, INT32_MIN, INT32_MAX); memcpy(p, &x, 4); break; }
+    case PZARR_INT64: { int64_t x = as_signed(v, INT64_MIN, INT64_MAX); memcpy(p, &x, 8); break; }
+    case PZARR_UINT8: p[0] = (uint8_t)as_unsigned(v, UINT8_MAX); break;
+    case PZARR_UINT16: { uint16_t x = (uint16_t)as_unsigned(v, UINT16_MAX); memcpy(p, &x, 2); break; }
+    case PZARR_UINT32: { uint32_t x = (uint32_t)as_unsigned(v, UINT32_MAX); memcpy(p, &x, 4); break; }
+    case PZARR_UINT64: { uint64_t x = as_unsigned(v, UINT64_MAX); memcpy(p, &x, 8); break; }
+    case PZARR_FLOAT16: { uint16_t x = double_to_half(as_double(v)); memcpy(p, &x, 2); break; }
+    case PZARR_FLOAT32: { float x = (float)as_double(v); memcpy(p, &x, 4); break; }
+    case PZARR_FLOAT64: { double x = as_double(v); memcpy(p, &x, 8); break; }
+    case PZARR_COMPLEX64: { float x[2] = {(float)as_double(v), (float)v.im}; memcpy(p, x, 8); break; }
+    case PZARR_COMPLEX128: { double x[2] = {as_double(v), v.im}; memcpy(p, x, 16); break; }
+    default: break;
+    }
+}
+
+bool pz_dtype_convertible(pzarr_dtype from, pzarr_dtype to)
+{
+    if (from == to)
+        return pzarr_dtype_size(from) != 0;
+    bool fc = from == PZARR_COMPLEX64 || from == PZARR_COMPLEX128;
+    bool tc = to == PZARR_COMPLEX64 || to == PZARR_COMPLEX128;
+    return desc_of(from) && desc_of(to) && (!fc || tc);
+}
+
+void pz_dtype_convert(pzarr_dtype from, const void *in, pzarr_dtype to, void *out, uint64_t n)
+{
+    size_t fs = pzarr_dtype_size(from), ts = pzarr_dtype_size(to);
+    const unsigned char *p = in;
+    unsigned char *q = out;
+    if (from == to) {
+        memmove(out, in, (size_t)n * fs);
+        return;
+    }
+    if (from == PZARR_FLOAT64 && to == PZARR_FLOAT32) { /* the common case */
+        for (uint64_t i = 0; i < n; i++) {
+            double d;
+            memcpy(&d, p + i * 8, 8);
+            float f = (float)d;
+            memcpy(q + i * 4, &f, 4);
+        }
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        store_value(to, load_value(from, p + i * fs), q + i * ts);
 }

@@ -194,6 +194,7 @@ int cli_cmd_put(cli *c, int argc, char **argv);
 int cli_cmd_info(cli *c, int argc, char **argv);
 int cli_cmd_ls(cli *c, int argc, char **argv);
 int cli_cmd_resize(cli *c, int argc, char **argv);
+int cli_cmd_copy(cli *c, int argc, char **argv);
 
 /* The usage line of a command (NULL for an unknown one). */
 const char *cli_usage_line(const char *cmd);

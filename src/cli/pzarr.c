@@ -75,6 +75,32 @@ static const cli_command cli_commands[] = {
      "  -o FILE     output file; under mpiexec every rank writes its slab\n"
      "  -q          no progress bar\n"
      "  --progress  show the bar even under mpiexec (rank 0 draws it)\n"},
+    {"copy", cli_cmd_copy,
+     "pzarr copy SRC DST [--chunks [NAME=]N,..] [--shards N,..|none] [--codec C]\n"
+     "                    [--format 2|3] [--dtype T] [--region R] [--memory SIZE]\n"
+     "                    [--resume] [--overwrite] [--progress] [-q]",
+     "Copies the array or group SRC (with every group, array and attribute\n"
+     "under it) to DST, changing chunks, shards, codecs, format or data type\n"
+     "on the way: rechunking a checkpoint for analysis, recompressing,\n"
+     "converting v2 <-> v3. Under mpiexec every rank shares the work: each\n"
+     "source chunk is read once, each new chunk written once, by its owner.\n"
+     "DST is built in DST.pzarr-partial and appears only when complete; a\n"
+     "copy killed part-way is finished by the same command with --resume\n"
+     "(slabs committed are not copied again). SRC is only read.\n"
+     "  --chunks N,..       new chunks of every array of that many dimensions;\n"
+     "  --chunks NAME=N,..  of the array NAME (repeat for others)\n"
+     "  --shards N,..|none  pack chunks into shards of this shape (v3), or\n"
+     "                      unpack a sharded source; NAME=N,.. as for chunks\n"
+     "  --codec SPEC        as for create (zstd:1, blosc:lz4:5:shuffle, none,\n"
+     "                      ...); default: the source's codecs\n"
+     "  --format 2|3        Zarr format of DST (default: the source's)\n"
+     "  --dtype TYPE        convert the values (as C converts them)\n"
+     "  --region R          copy only this region of the array SRC (as for get)\n"
+     "  --memory SIZE       data a rank holds at most (512M default; 2G, ...)\n"
+     "  --resume            finish an unfinished copy to DST\n"
+     "  --overwrite         replace an existing DST (once the copy is done)\n"
+     "  -q                  print nothing\n"
+     "  --progress          show the bar even under mpiexec (rank 0 draws it)\n"},
     {"clean", cli_cmd_clean, "pzarr clean PATH [-q]",
      "Removes the temporary files (*.pzarr-tmp*) that a killed writer left\n"
      "under PATH. Readers ignore them; the next flush of the same chunk or\n"
