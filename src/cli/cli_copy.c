@@ -54,6 +54,7 @@ typedef struct cp_run {
     cli_progress bar;
     uint64_t base; /* bytes of the arrays finished */
     uint64_t arrays, groups, skipped;
+    bool single; /* SRC is one array: every --chunks is its own */
 } cp_run;
 
 /* ------------------------------------------------------------ arguments */
@@ -184,8 +185,8 @@ static int parse_copy_args(cli *c, int argc, char **argv, cp_args *a)
                 return cli_usage(c, "--format must be 2 or 3, not '%s'", val);
             a->format = val[0] - '0';
         } else if (!strcmp(name, "--memory")) {
-            if (!parse_size(val, &a->memory) || a->memory < (1u << 20))
-                return cli_usage(c, "--memory '%s' is not a size of at least 1M (e.g. 512M, 2G)",
+            if (!parse_size(val, &a->memory) || a->memory < (16u << 10))
+                return cli_usage(c, "--memory '%s' is not a size of at least 16K (e.g. 512M, 2G)",
                                  val);
         }
         if (rc)
@@ -284,6 +285,9 @@ static int copy_array(cp_run *r, const char *sname, const char *dname, const cha
     o.progress = on_progress;
     o.progress_ctx = r;
     const cp_rule *ch = rule_for(a->chunks, a->nchunks, rel, info.ndim);
+    if (!ch && r->single && a->nchunks)
+        rc = cli_usage(c, "--chunks '%s' has %d sizes, the array %d dimensions",
+                       a->chunks[0].name ? a->chunks[0].name : "", a->chunks[0].n, info.ndim);
     if (ch) {
         if (ch->n != info.ndim)
             rc = cli_usage(c, "--chunks for '%s' has %d sizes, the array %d dimensions", rel,
@@ -291,6 +295,9 @@ static int copy_array(cp_run *r, const char *sname, const char *dname, const cha
         memcpy(o.chunks, ch->v, sizeof(uint64_t) * (size_t)ch->n);
     }
     const cp_rule *sh = rule_for(a->shards, a->nshards, rel, info.ndim);
+    if (!sh && r->single && a->nshards && rc == CLI_OK)
+        rc = cli_usage(c, "--shards has %d sizes, the array %d dimensions", a->shards[0].n,
+                       info.ndim);
     if (a->no_shards) {
         o.sharding = -1;
     } else if (sh && rc == CLI_OK) {
@@ -518,6 +525,7 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
         cli_bcast_int(c, &fmt);
     }
     r.dst_format = fmt;
+    r.single = kind == PZARR_NODE_ARRAY;
     char partial[CP_PATH_MAX + 32];
     snprintf(partial, sizeof partial, "%s%s", a.dst, CP_PARTIAL);
     if (rc == CLI_OK)
@@ -551,6 +559,12 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
     pzarr_close(r.ss);
     if (rc == CLI_OK)
         rc = publish(c, a.dst, partial);
+    else if (r.ds && c->rank == 0) {
+        size_t n = strlen(c->msg);
+        snprintf(c->msg + n, sizeof c->msg - n,
+                 "\n%s is untouched; the copy so far stays in %s: finish it with --resume "
+                 "once the cause is fixed, or remove it", a.dst, partial);
+    }
     if (rc == CLI_OK && c->rank == 0 && !a.quiet)
         printf("copied %s to %s: %llu array%s, %llu group%s%s\n", a.src, a.dst,
                (unsigned long long)r.arrays, r.arrays == 1 ? "" : "s",

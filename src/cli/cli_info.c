@@ -339,6 +339,33 @@ static void print_codecs(const cJSON *doc, int zarr_format)
     printf(FIELD "%s\n", "codecs:", t.s);
 }
 
+/* An unfinished copy (pzarr copy, pzarr_array_copy) leaves its marker in
+ * the array's directory until the last slab is committed. */
+static void print_copy_marker(const char *path)
+{
+    char f[4096 + 32];
+    snprintf(f, sizeof f, "%s/%s", path, PZARR_COPY_MARKER);
+    FILE *fp = fopen(f, "rb");
+    if (!fp)
+        return;
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    cJSON *o = cJSON_Parse(buf);
+    const cJSON *p = jget(o, "pzarr_copy");
+    const cJSON *done = jget(p, "done"), *slabs = jget(p, "slabs"), *src = jget(p, "source");
+    if (cJSON_IsNumber(done) && cJSON_IsNumber(slabs) && slabs->valuedouble > 0)
+        printf(FIELD "unfinished: %.0f of %.0f slabs committed from '%s' (finish it with "
+                     "pzarr copy --resume)\n",
+               "copy:", done->valuedouble, slabs->valuedouble,
+               cJSON_IsString(src) ? src->valuestring : "?");
+    else
+        printf(FIELD "unfinished: nothing committed yet (finish it with pzarr copy --resume)\n",
+               "copy:");
+    cJSON_Delete(o);
+}
+
 static void print_array(const char *path, const cJSON *doc,
                         const pzarr_array_info *in, const char *attrs, char **dims,
                         size_t ndims)
@@ -359,6 +386,7 @@ static void print_array(const char *path, const cJSON *doc,
     }
     print_counts(path, doc, in);
     printf(FIELD "%s\n", "attributes:", attrs ? attrs : "{}");
+    print_copy_marker(path);
 }
 
 /* Every rank learns the metadata (local calls, then agreement). */
@@ -615,6 +643,19 @@ int cli_cmd_info(cli *c, int argc, char **argv)
     int rc = cli_parse_args(c, argc, argv, opts, 1, &path);
     if (rc)
         return rc;
+    /* A copy to PATH that did not finish leaves PATH.pzarr-partial. */
+    int partial = 0;
+    if (c->rank == 0) {
+        char f[4096 + 32];
+        struct stat st;
+        snprintf(f, sizeof f, "%s.pzarr-partial", path);
+        partial = stat(path, &st) != 0 && stat(f, &st) == 0;
+    }
+    cli_bcast_int(c, &partial);
+    if (partial)
+        return cli_fail(c, "%s does not exist; an unfinished copy to it is in "
+                           "%s.pzarr-partial (finish it with pzarr copy --resume)",
+                        path, path);
     pzarr_store *s = NULL;
     pzarr_node_kind kind;
     rc = open_root(c, path, &s, &kind);

@@ -621,7 +621,10 @@ static int open_target(cp_ctx *c, bool resume, pz_buf *mk, pz_err *e)
         return pz_err_set(e, PZARR_EEXIST, "'%s' exists in %s", c->canon, ds->root);
     }
     if (kind == PZARR_NODE_ARRAY) { /* resuming */
-        rc = pzarr_array_open(ds, c->canon, &c->dst);
+        /* The killed run's staged files of the slab it did not commit. */
+        rc = pzarr_clean(ds, c->canon, NULL, NULL);
+        if (rc == 0)
+            rc = pzarr_array_open(ds, c->canon, &c->dst);
         if (rc)
             return pz_err_set(e, rc, "%s", ds->err.msg);
         return 0;
@@ -704,14 +707,30 @@ static int copy_slab(cp_ctx *c, uint64_t i, void **buf, size_t *cap, void **cbuf
      * everywhere with the first failure. */
     if (le.code && c->dst->st.fail.code == 0)
         c->dst->st.fail = le;
+    /* The marker's count of slabs done is a document of the slab's own
+     * commit: a kill leaves either both or neither. */
+    if (le.code == 0 && c->ds->rank == 0) {
+        c->done = i + 1;
+        char *text = marker_text(c);
+        const char *name = PZARR_COPY_MARKER;
+        if (!text)
+            pz_err_set(&le, PZARR_ENOMEM, "out of memory");
+        else
+            pz_commit_set_documents(&c->dst->st.c, &name, (const char *const *)&text, 1, &le);
+        pz_free(text);
+        if (le.code && c->dst->st.fail.code == 0)
+            c->dst->st.fail = le;
+    }
+    char point[48];
+    snprintf(point, sizeof point, "copy_write_%llu", (unsigned long long)i + 1);
+    pz_test_crash_point(c->ds, point);
     rc = pzarr_array_flush(c->dst);
     if (rc)
         return pz_err_set(e, rc, "writing '%s': %s", c->canon, c->dst->err.msg);
     c->done = i + 1;
-    pz_err me;
-    pz_err_clear(&me);
-    marker_write(c, &me);
-    return pz_collective_end(c->ds->comm, PZ_ROOT_IO, &me) ? (*e = me, e->code) : 0;
+    snprintf(point, sizeof point, "copy_slab_%llu", (unsigned long long)i + 1);
+    pz_test_crash_point(c->ds, point);
+    return 0;
 }
 
 static int run_copy(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
