@@ -52,6 +52,12 @@ typedef struct bench_opts {
     int axis;   /* axis of the slabs of restart and postproc */
     uint64_t slab;
     int inner; /* repetitions inside one timed sample (open) */
+    /* copy: the target */
+    int to_chunk_ndim;
+    uint64_t to_chunks[BENCH_NDIM_MAX];
+    const char *to_codec; /* NULL: --codec */
+    int to_format;        /* 0: the source's */
+    int memory_mib;       /* the copy's budget per rank; 0: pzarr's default */
 } bench_opts;
 
 typedef struct bench_row {

@@ -31,7 +31,7 @@ void bench_usage(const bench_ctx *c)
         return;
     fprintf(stderr,
             "usage: mpiexec -n N %s PATTERN [options]\n"
-            "patterns: checkpoint restart postproc smallchunks open codec scale\n"
+            "patterns: checkpoint restart postproc smallchunks open codec scale copy\n"
             "  --shape X,Y,Z        global shape (default 128,128,128; smallchunks: 1-D)\n"
             "  --chunks X,Y,Z       chunk shape (default 32,32,32)\n"
             "  --shard X,Y,Z        shard shape: chunks become inner chunks of shards\n"
@@ -47,6 +47,10 @@ void bench_usage(const bench_ctx *c)
             "  --axis A             restart/postproc: axis of the slabs (default last)\n"
             "  --slab T             postproc: slab thickness (default the chunk size)\n"
             "  --inner N            open: opens per timed sample (default 10)\n"
+            "  --to-chunks X,Y,Z    copy: the target's chunks (default NX,16,16)\n"
+            "  --to-codec C         copy: the target's codec, as pzarr spells it (default --codec)\n"
+            "  --to-format 2|3      copy: the target's format (default the source's)\n"
+            "  --memory MIB         copy: the budget per rank (default pzarr's)\n"
             "  --json               JSON on rank 0 instead of the table\n",
             c->prog);
 }
@@ -164,6 +168,16 @@ static int parse_valued(bench_opts *o, const char *key, const char *val)
         return parse_int(val, 0, BENCH_NDIM_MAX - 1, &o->axis);
     if (!strcmp(key, "inner"))
         return parse_int(val, 1, 1000000, &o->inner);
+    if (!strcmp(key, "to-chunks"))
+        return parse_u64_list(val, o->to_chunks, &o->to_chunk_ndim) ? -1 : 0;
+    if (!strcmp(key, "to-codec")) {
+        o->to_codec = val;
+        return *val ? 0 : -1;
+    }
+    if (!strcmp(key, "to-format"))
+        return parse_int(val, 2, 3, &o->to_format);
+    if (!strcmp(key, "memory"))
+        return parse_int(val, 1, 1 << 20, &o->memory_mib);
     if (!strcmp(key, "slab")) {
         int n;
         return parse_u64_list(val, &o->slab, &n) || n != 1 ? -1 : 0;

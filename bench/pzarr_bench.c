@@ -23,7 +23,7 @@ typedef struct pattern {
 static const pattern patterns[] = {
     {"checkpoint", pzb_checkpoint},   {"restart", pzb_restart}, {"postproc", pzb_postproc},
     {"smallchunks", pzb_smallchunks}, {"open", pzb_open_pattern}, {"codec", pzb_codec},
-    {"scale", pzb_scale},
+    {"scale", pzb_scale},             {"copy", pzb_copy},
 };
 
 static const pattern *find_pattern(const char *name)
