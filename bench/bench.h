@@ -58,6 +58,7 @@ typedef struct bench_opts {
     const char *to_codec; /* NULL: --codec */
     int to_format;        /* 0: the source's */
     int memory_mib;       /* the copy's budget per rank; 0: pzarr's default */
+    int keep;             /* copy: leave the source (for zarr-python + dask) */
 } bench_opts;
 
 typedef struct bench_row {

@@ -51,6 +51,7 @@ void bench_usage(const bench_ctx *c)
             "  --to-codec C         copy: the target's codec, as pzarr spells it (default --codec)\n"
             "  --to-format 2|3      copy: the target's format (default the source's)\n"
             "  --memory MIB         copy: the budget per rank (default pzarr's)\n"
+            "  --keep               copy: leave the source array (DIR/src.zarr/a)\n"
             "  --json               JSON on rank 0 instead of the table\n",
             c->prog);
 }
@@ -197,6 +198,8 @@ static int parse_flag(bench_opts *o, const char *key)
         o->durable = 1;
     else if (!strcmp(key, "no-consolidate"))
         o->plain = 1;
+    else if (!strcmp(key, "keep"))
+        o->keep = 1;
     else
         return 1;
     return 0;

@@ -530,6 +530,12 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
     snprintf(partial, sizeof partial, "%s%s", a.dst, CP_PARTIAL);
     if (rc == CLI_OK)
         rc = prepare_dst(c, &a, partial);
+    int created = 0; /* this run makes the partial copy (not a resume) */
+    if (rc == CLI_OK) {
+        if (c->rank == 0)
+            created = !exists(partial);
+        cli_bcast_int(c, &created);
+    }
     if (rc == CLI_OK) {
         /* A group becomes a store; one array the root of its own. */
         int flags = PZARR_RDWR | (kind == PZARR_NODE_GROUP ? PZARR_CREATE : 0) |
@@ -560,10 +566,17 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
     if (rc == CLI_OK)
         rc = publish(c, a.dst, partial);
     else if (r.ds && c->rank == 0) {
+        /* A copy begun here goes (the cause, a corrupt chunk or a full
+         * disk, would stop it again); a resumed one stays for the next. */
         size_t n = strlen(c->msg);
-        snprintf(c->msg + n, sizeof c->msg - n,
-                 "\n%s is untouched; the copy so far stays in %s: finish it with --resume "
-                 "once the cause is fixed, or remove it", a.dst, partial);
+        if (created && rm_tree(partial) == 0)
+            snprintf(c->msg + n, sizeof c->msg - n,
+                     "\n%s is untouched and nothing of the copy is left", a.dst);
+        else
+            snprintf(c->msg + n, sizeof c->msg - n,
+                     "\n%s is untouched; the copy so far stays in %s: finish it with "
+                     "--resume once the cause is fixed, or remove it",
+                     a.dst, partial);
     }
     if (rc == CLI_OK && c->rank == 0 && !a.quiet)
         printf("copied %s to %s: %llu array%s, %llu group%s%s\n", a.src, a.dst,

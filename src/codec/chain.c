@@ -15,7 +15,8 @@ static const pz_codec_ops *const table[PZ_NCODECS] = {
     [PZ_CODEC_BZ2] = &pz_codec_bz2,       [PZ_CODEC_LZMA] = &pz_codec_lzma,
     [PZ_CODEC_DELTA] = &pz_codec_delta,   [PZ_CODEC_FIXEDSCALEOFFSET] = &pz_codec_fso,
     [PZ_CODEC_QUANTIZE] = &pz_codec_quantize, [PZ_CODEC_BITROUND] = &pz_codec_bitround,
-    [PZ_CODEC_SHUFFLE] = &pz_codec_shuffle,
+    [PZ_CODEC_SHUFFLE] = &pz_codec_shuffle, [PZ_CODEC_ZFP] = &pz_codec_zfp,
+    [PZ_CODEC_ZFPY] = &pz_codec_zfpy,
 };
 
 static const pz_codec_ops *ops(const pz_codec *c) { return table[c->id]; }
@@ -215,6 +216,21 @@ int pz_pipeline_from_v2(const cJSON *compressor, const cJSON *filters, bool orde
     PZ_TRY(parse_v2_filters(filters, t, p, e));
     if (compressor && !cJSON_IsNull(compressor))
         PZ_TRY(parse_v2_compressor(compressor, t, &p->c[p->n++], e));
+    /* A compressor that takes the array itself (zfpy) is the array->bytes
+     * codec: it sees the chunk in native order, C order, unfiltered. */
+    pz_codec *last = &p->c[p->n - 1];
+    if (p->n > 1 && ops(last)->kind == PZ_KIND_A2B) {
+        if (p->n > 2)
+            return pz_err_set(e, PZARR_EUNSUPPORTED,
+                              "compressor \"%s\" with filters or order F is not supported",
+                              ops(last)->name);
+        if (big_endian && multi)
+            return pz_err_set(e, PZARR_EUNSUPPORTED,
+                              "compressor \"%s\" with a big-endian data type is not supported",
+                              ops(last)->name);
+        p->c[0] = *last;
+        p->n = 1;
+    }
     return 0;
 }
 
@@ -265,8 +281,12 @@ cJSON *pz_pipeline_emit_v2_compressor(const pz_pipeline *p)
 {
     const pz_codec *comp = NULL;
     for (int i = 0; i < p->n; i++) {
-        if (ops(&p->c[i])->kind != PZ_KIND_B2B || ops(&p->c[i])->v2_filter)
+        if (ops(&p->c[i])->kind == PZ_KIND_A2B && ops(&p->c[i])->a2b_encode) {
+            if (!ops(&p->c[i])->emit_v2)
+                return NULL; /* v3's zfp has no v2 form */
+        } else if (ops(&p->c[i])->kind != PZ_KIND_B2B || ops(&p->c[i])->v2_filter) {
             continue;
+        }
         if (comp || !ops(&p->c[i])->emit_v2)
             return NULL; /* not expressible as one v2 compressor */
         comp = &p->c[i];
@@ -399,6 +419,13 @@ static int encode_array(const pz_pipeline *p, int ab, int ndim, const uint64_t *
         b->size = s->n;
         took(s, b);
     }
+    if (ops(&p->c[ab])->a2b_encode) {
+        pz_buf *b = spare(s);
+        b->size = 0;
+        PZ_TRY(ops(&p->c[ab])->a2b_encode(&p->c[ab], ndim, shapes[ab], t, s->cur, s->n, b, e));
+        took(s, b);
+        return 0;
+    }
     if (ops(&p->c[ab])->a2b_swaps(&p->c[ab], isz)) {
         unsigned char *w = writable(s, e);
         if (!w)
@@ -457,6 +484,7 @@ static pz_want stage_want(const pz_pipeline *p, int ab, int i, size_t nbytes)
 static int decode_bytes_stages(const pz_pipeline *p, int ab, size_t nbytes, void *chunk,
                                stages *s, pz_err *e)
 {
+    bool plain = !ops(&p->c[ab])->a2b_decode; /* the bytes after are the array's */
     for (int i = p->n - 1; i > ab; i--) {
         const pz_codec *c = &p->c[i];
         if (ops(c)->check) {
@@ -465,12 +493,17 @@ static int decode_bytes_stages(const pz_pipeline *p, int ab, size_t nbytes, void
         }
         /* The last decoder of a pipeline without transpose fills chunk itself. */
         pz_buf direct = {chunk, 0, nbytes};
-        pz_buf *dst = (i == ab + 1 && ab == 0) ? &direct : spare(s);
+        pz_buf *dst = (i == ab + 1 && ab == 0 && plain) ? &direct : spare(s);
         dst->size = 0;
-        PZ_TRY(ops(c)->decode(c, s->cur, s->n, stage_want(p, ab, i, nbytes), dst, e));
+        pz_want w = stage_want(p, ab, i, nbytes);
+        if (!plain) { /* a zfp stream: its size is its own */
+            w.exact = PZ_UNKNOWN_SIZE;
+            w.cap = nbytes < (SIZE_MAX - (1u << 20)) / 2 ? nbytes * 2 + (1u << 20) : SIZE_MAX - 1;
+        }
+        PZ_TRY(ops(c)->decode(c, s->cur, s->n, w, dst, e));
         took(s, dst);
     }
-    if (s->n != nbytes)
+    if (plain && s->n != nbytes)
         return pz_err_set(e, PZARR_ECORRUPT, "%s: chunk holds %zu bytes, expected %zu",
                           ops(&p->c[ab])->name, s->n, nbytes);
     return 0;
@@ -482,6 +515,30 @@ static int decode_array(const pz_pipeline *p, int ab, int ndim, const uint64_t *
     size_t isz = pzarr_dtype_size(t);
     uint64_t shapes[PZ_MAX_CODECS + 1][PZ_MAX_NDIM];
     bool swap = ops(&p->c[ab])->a2b_swaps(&p->c[ab], isz);
+    if (ops(&p->c[ab])->a2b_decode) {
+        a2a_shapes(p, ab, ndim, shape, shapes);
+        size_t nbytes = 0;
+        PZ_TRY(chunk_nbytes(ndim, shape, isz, &nbytes, e));
+        pz_buf *b = ab == 0 ? NULL : spare(s);
+        if (b)
+            PZ_TRY(pz_codec_reserve(b, nbytes, ops(&p->c[ab])->name, e));
+        unsigned char *dst = b ? b->data : chunk;
+        PZ_TRY(ops(&p->c[ab])->a2b_decode(&p->c[ab], ndim, shapes[ab], t, s->cur, s->n, dst,
+                                          nbytes, e));
+        if (!b)
+            return 0;
+        b->size = nbytes;
+        took(s, b);
+        for (int k = ab - 1; k > 0; k--) {
+            pz_buf *c2 = spare(s);
+            PZ_TRY(pz_codec_reserve(c2, s->n, ops(&p->c[k])->name, e));
+            ops(&p->c[k])->a2a_apply(&p->c[k], ndim, shapes[k], isz, s->cur, c2->data, false);
+            c2->size = s->n;
+            took(s, c2);
+        }
+        ops(&p->c[0])->a2a_apply(&p->c[0], ndim, shapes[0], isz, s->cur, chunk, false);
+        return 0;
+    }
     if (ab == 0) {
         if (s->cur != chunk && s->n)
             memcpy(chunk, s->cur, s->n);

@@ -26,6 +26,8 @@ typedef enum pz_codec_id {
     PZ_CODEC_QUANTIZE,
     PZ_CODEC_BITROUND,
     PZ_CODEC_SHUFFLE,
+    PZ_CODEC_ZFP,  /* array->bytes: v3 zfp (zfp.c) */
+    PZ_CODEC_ZFPY, /* array->bytes: v2 numcodecs zfpy, with zfp's header */
     PZ_NCODECS
 } pz_codec_id;
 
@@ -74,6 +76,14 @@ typedef struct pz_codec {
         struct {
             int level;
         } bz2;
+        struct {
+            int mode; /* reversible, fixed rate, precision, accuracy, expert */
+            double rate, tolerance;
+            int precision;
+            int minbits, maxbits, maxprec, minexp;
+            bool header; /* zfpy: the stream starts with zfp's full header */
+            int v2_mode; /* zfpy: numcodecs' mode number, as given */
+        } zfp;
         struct {
             int format; /* 1 .xz, 2 .lzma */
             int check;  /* -1: the format's default */

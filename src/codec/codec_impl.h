@@ -63,6 +63,13 @@ typedef struct pz_codec_ops {
                       const unsigned char *src, unsigned char *dst, bool encode);
     /* array->bytes: whether the stored bytes are swapped from the host's. */
     bool (*a2b_swaps)(const pz_codec *c, size_t isz);
+    /* array->bytes codecs that transform (zfp): the chunk of `shape` and
+     * data type t (nbytes, native order) to bytes and back. */
+    int (*a2b_encode)(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_dtype t,
+                      const unsigned char *in, size_t nbytes, pz_buf *out, pz_err *e);
+    int (*a2b_decode)(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_dtype t,
+                      const unsigned char *in, size_t n, unsigned char *out, size_t nbytes,
+                      pz_err *e);
     /* bytes->bytes. out is reset and filled. */
     int (*encode)(const pz_codec *c, const unsigned char *in, size_t n, pz_buf *out,
                   pz_err *e);
@@ -76,7 +83,8 @@ typedef struct pz_codec_ops {
 
 extern const pz_codec_ops pz_codec_bytes, pz_codec_transpose, pz_codec_blosc, pz_codec_gzip,
     pz_codec_zlib, pz_codec_zstd, pz_codec_crc32c, pz_codec_lz4, pz_codec_bz2, pz_codec_lzma,
-    pz_codec_delta, pz_codec_fso, pz_codec_quantize, pz_codec_bitround, pz_codec_shuffle;
+    pz_codec_delta, pz_codec_fso, pz_codec_quantize, pz_codec_bitround, pz_codec_shuffle,
+    pz_codec_zfp, pz_codec_zfpy;
 
 /* The v3 configuration of a numcodecs codec: its v2 fields but "id". */
 bool pz_emit_v3_numcodecs(const pz_codec_ops *o, const pz_codec *c, cJSON *obj);

@@ -25,6 +25,8 @@
 #include <string.h>
 
 #define CP_MARKER_MAX ((size_t)1 << 20)
+/* The data a rank aims to hold for one slab (see make_plan). */
+#define PZ_COPY_SLAB ((double)(16 << 20))
 
 /* Cuts along one dimension of the copy: 0, first, first + period, ..., n. */
 typedef struct cp_axis {
@@ -125,6 +127,34 @@ static int v2_expressible(const pz_pipeline *pl, int nd, bool *order_f, bool *bi
         return pz_err_set(e, PZARR_EUNSUPPORTED,
                           "%d compressors in a row have no Zarr v2 form (give a codec)",
                           compressors);
+    return 0;
+}
+
+/* zfp under the other format: v3's "zfp" (no header) and v2's numcodecs
+ * "zfpy" (zfp's header first) compress alike; the copy re-encodes. */
+static int retarget_zfp(pz_pipeline *pl, int format, pz_err *e)
+{
+    for (int i = 0; i < pl->n; i++) {
+        pz_codec *c = &pl->c[i];
+        if (format == 2 && c->id == PZ_CODEC_ZFP) {
+            int m = c->u.zfp.mode; /* 0 reversible, 1 rate, 2 precision, 3 accuracy */
+            if (m > 3)
+                return pz_err_set(e, PZARR_EUNSUPPORTED,
+                                  "zfp's expert mode has no Zarr v2 (numcodecs zfpy) form");
+            c->id = PZ_CODEC_ZFPY;
+            c->u.zfp.header = true;
+            c->u.zfp.v2_mode = m == 1 ? 2 : m == 2 ? 3 : 4;
+            if (m != 1)
+                c->u.zfp.rate = -1;
+            if (m != 2)
+                c->u.zfp.precision = -1;
+            if (m != 3)
+                c->u.zfp.tolerance = -1;
+        } else if (format == 3 && c->id == PZ_CODEC_ZFPY) {
+            c->id = PZ_CODEC_ZFP;
+            c->u.zfp.header = false;
+        }
+    }
     return 0;
 }
 
@@ -249,6 +279,8 @@ static int make_target(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
         t->pipeline = sm->pipeline;
         if (c->convert)
             PZ_TRY(retype_pipeline(&t->pipeline, t->itemsize, e));
+        if (t->zarr_format != sm->zarr_format)
+            PZ_TRY(retarget_zfp(&t->pipeline, t->zarr_format, e));
         if (t->zarr_format == 2)
             PZ_TRY(v2_expressible(&t->pipeline, nd, &t->v2_order_f, &t->v2_big_endian, e));
         if (t->shard.on && sm->shard.on) { /* the index as the source has it */
@@ -262,7 +294,9 @@ static int make_target(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
     PZ_TRY(target_names(sm, t, e));
     c->doc = pz_meta_emit(t);
     if (!c->doc)
-        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        return pz_err_set(e, PZARR_EUNSUPPORTED,
+                          "the source's codecs have no Zarr v%d form: give a codec",
+                          t->zarr_format);
     if (t->zarr_format == 2) { /* the attributes ride along in the .zarray */
         cJSON *j = cJSON_Parse(c->doc);
         cJSON *attrs = cJSON_Duplicate(t->attributes, true);
@@ -385,24 +419,31 @@ static int make_plan(cp_ctx *c, bool straddle, pz_err *e)
     double share_s = (double)(most * dst->unit[p->s]);
     if (share_s > (double)p->ax[p->s].n)
         share_s = (double)p->ax[p->s].n;
-    for (int k = 0; k < nd; k++) {
-        if (slab_cost(c, p, k, 1, per_elem, share_s) > budget)
-            continue;
-        /* The first position where one tile fits: as many as fit. */
-        uint64_t nt = p->ax[p->order[k]].ntiles, lo = 1, hi = nt;
-        while (lo < hi) {
-            uint64_t mid = lo + (hi - lo + 1) / 2;
-            if (slab_cost(c, p, k, mid, per_elem, share_s) <= budget)
-                lo = mid;
-            else
-                hi = mid - 1;
+    /* Slabs of about PZ_COPY_SLAB bytes a rank: a buffer that stays warm
+     * (reused pages, cached) beats one large cold one; larger only when a
+     * tile is larger, smaller when the budget says so. */
+    double target = budget < (double)PZ_COPY_SLAB ? budget : (double)PZ_COPY_SLAB;
+    for (int pass = 0; pass < 2; pass++) {
+        double cap = pass == 0 ? target : budget;
+        for (int k = 0; k < nd; k++) {
+            if (slab_cost(c, p, k, 1, per_elem, share_s) > cap)
+                continue;
+            /* The first position where one tile fits: as many as fit. */
+            uint64_t nt = p->ax[p->order[k]].ntiles, lo = 1, hi = nt;
+            while (lo < hi) {
+                uint64_t mid = lo + (hi - lo + 1) / 2;
+                if (slab_cost(c, p, k, mid, per_elem, share_s) <= cap)
+                    lo = mid;
+                else
+                    hi = mid - 1;
+            }
+            p->k = k;
+            p->m = lo;
+            p->nslabs = (nt + lo - 1) / lo;
+            for (int j = 0; j < k; j++)
+                p->nslabs *= p->ax[p->order[j]].ntiles;
+            return 0;
         }
-        p->k = k;
-        p->m = lo;
-        p->nslabs = (nt + lo - 1) / lo;
-        for (int j = 0; j < k; j++)
-            p->nslabs *= p->ax[p->order[j]].ntiles;
-        return 0;
     }
     if (!straddle)
         return make_plan(c, true, e);
@@ -846,7 +887,9 @@ int pzarr_array_copy(pzarr_array *src, pzarr_store *dst, const char *name,
     if (e.code) {
         char why[PZ_ERRMSG_MAX];
         snprintf(why, sizeof why, "%s", e.msg);
-        pz_err_set(&e, e.code, "copy of '%s' to '%s': %.1400s", src->name, c.canon, why);
+        pz_err_set(&e, e.code, "copy of %s%s%s to %s%s%s: %.900s", src->s->root,
+                   src->name[0] ? "/" : "", src->name, dst->root, c.canon[0] ? "/" : "",
+                   c.canon, why);
     }
     ctx_free(&c);
     src->err = e;

@@ -16,13 +16,19 @@
 
 #define MAX_CODECS 8
 
-typedef enum { K_ZSTD, K_BLOSC, K_GZIP, K_ZLIB, K_CRC32C, K_LZ4, K_BZ2, K_LZMA } kind;
+typedef enum { K_ZSTD, K_BLOSC, K_GZIP, K_ZLIB, K_CRC32C, K_LZ4, K_BZ2, K_LZMA, K_ZFP } kind;
+
+/* zfp's modes, as the codec strings name them. */
+enum { ZFP_REVERSIBLE, ZFP_RATE, ZFP_PRECISION, ZFP_ACCURACY, ZFP_EXPERT };
 
 typedef struct codec {
     kind k;
     int level; /* zstd, gzip, zlib; blosc clevel */
     char cname[16];
     int shuffle; /* 0 noshuffle, 1 shuffle, 2 bitshuffle */
+    int zmode;   /* zfp */
+    double zval; /* zfp: rate, precision or tolerance */
+    int zexp[4]; /* zfp expert: minbits, maxbits, maxprec, minexp */
 } codec;
 
 typedef struct plan {
@@ -111,6 +117,50 @@ static int blosc_fields(char *f[], int nf, codec *k, pz_err *e)
     return 0;
 }
 
+/* zfp:reversible, zfp:rate:R, zfp:precision:P, zfp:accuracy:T,
+ * zfp:expert:MINBITS:MAXBITS:MAXPREC:MINEXP. */
+static int zfp_fields(char *f[], int nf, codec *k, pz_err *e)
+{
+    static const char *const modes[] = {"reversible", "rate", "precision", "accuracy",
+                                        "expert"};
+    static const int nfields[] = {2, 3, 3, 3, 6};
+    k->k = K_ZFP;
+    k->zmode = -1;
+    for (int i = 0; nf > 1 && i < 5; i++)
+        if (strcmp(f[1], modes[i]) == 0)
+            k->zmode = i;
+    if (k->zmode < 0)
+        return pz_err_set(e, PZARR_EINVAL,
+                          "codec zfp needs a mode: zfp:accuracy:TOL, zfp:rate:BITS, "
+                          "zfp:precision:BITS, zfp:reversible or "
+                          "zfp:expert:MINBITS:MAXBITS:MAXPREC:MINEXP");
+    if (nf != nfields[k->zmode])
+        return pz_err_set(e, PZARR_EINVAL, "codec zfp:%s takes %d parameter%s", modes[k->zmode],
+                          nfields[k->zmode] - 2, nfields[k->zmode] == 3 ? "" : "s");
+    if (k->zmode == ZFP_RATE || k->zmode == ZFP_ACCURACY) {
+        char *end;
+        k->zval = strtod(f[2], &end);
+        if (*end || end == f[2] || !isfinite(k->zval) || k->zval < 0 ||
+            (k->zmode == ZFP_RATE && k->zval == 0))
+            return pz_err_set(e, PZARR_EINVAL, "codec zfp:%s: '%.40s' is not a %s number",
+                              modes[k->zmode], f[2],
+                              k->zmode == ZFP_RATE ? "positive" : "non-negative");
+    } else if (k->zmode == ZFP_PRECISION) {
+        int v;
+        if (!in_range(f[2], 1, 64, &v))
+            return pz_err_set(e, PZARR_EINVAL, "codec zfp:precision: '%.40s' is not in 1..64",
+                              f[2]);
+        k->zval = v;
+    } else if (k->zmode == ZFP_EXPERT) {
+        static const int lo[] = {0, 1, 1, -1074}, hi[] = {1 << 20, 1 << 20, 64, 1 << 20};
+        for (int i = 0; i < 4; i++)
+            if (!in_range(f[2 + i], lo[i], hi[i], &k->zexp[i]))
+                return pz_err_set(e, PZARR_EINVAL, "codec zfp:expert: '%.40s' is out of range",
+                                  f[2 + i]);
+    }
+    return 0;
+}
+
 /* One '+'-separated item of a codec string (modified); *none for "none". */
 static int codec_item(char *item, codec *k, bool *none, pz_err *e)
 {
@@ -134,6 +184,8 @@ static int codec_item(char *item, codec *k, bool *none, pz_err *e)
     }
     if (strcmp(name, "blosc") == 0)
         return blosc_fields(f, nf, k, e);
+    if (strcmp(name, "zfp") == 0)
+        return zfp_fields(f, nf, k, e);
     int lo = 0, hi = 9, def = 6;
     if (strcmp(name, "zstd") == 0)
         k->k = K_ZSTD, lo = -131072, hi = 22, def = 3;
@@ -150,7 +202,7 @@ static int codec_item(char *item, codec *k, bool *none, pz_err *e)
     else
         return pz_err_set(e, PZARR_EINVAL,
                           "unknown codec '%.40s' (zstd, blosc, gzip, zlib, lz4, bz2, lzma, "
-                          "crc32c, none)",
+                          "zfp, crc32c, none)",
                           name);
     k->level = def;
     if (nf > 2)
@@ -189,7 +241,7 @@ static int parse_codecs(plan *p, const char *s, pz_err *e)
         if (p->format == 3 && p->c[i].k == K_ZLIB)
             return pz_err_set(e, PZARR_EINVAL,
                               "codec zlib exists in Zarr v2 only (use gzip or format 2)");
-        if (p->format == 3 && p->c[i].k >= K_LZ4)
+        if (p->format == 3 && p->c[i].k >= K_LZ4 && p->c[i].k <= K_LZMA)
             return pz_err_set(e, PZARR_EINVAL,
                               "codec %s is a Zarr v2 (numcodecs) compressor here (use format 2)",
                               p->c[i].k == K_LZ4 ? "lz4" : p->c[i].k == K_BZ2 ? "bz2" : "lzma");
@@ -197,6 +249,33 @@ static int parse_codecs(plan *p, const char *s, pz_err *e)
     }
     if (p->format == 2 && compressors > 1)
         return pz_err_set(e, PZARR_EINVAL, "Zarr v2 arrays take a single compressor");
+    /* zfp turns the array into bytes itself: first, alone of its kind. */
+    for (int i = 0; i < p->n; i++)
+        if (p->c[i].k == K_ZFP && i > 0)
+            return pz_err_set(e, PZARR_EINVAL, "codec zfp comes first (it replaces \"bytes\")");
+    if (p->n && p->c[0].k == K_ZFP) {
+        if (p->format == 2 && p->c[0].zmode == ZFP_EXPERT)
+            return pz_err_set(e, PZARR_EINVAL,
+                              "zfp's expert mode has no Zarr v2 (numcodecs zfpy) form");
+        pzarr_dtype t = p->sp->dtype;
+        bool ok = t == PZARR_FLOAT32 || t == PZARR_FLOAT64 || t == PZARR_INT32 ||
+                  t == PZARR_INT64 ||
+                  (p->format == 3 && (t == PZARR_UINT32 || t == PZARR_UINT64));
+        if (!ok)
+            return pz_err_set(e, PZARR_EINVAL, "codec zfp does not take %s (%s)",
+                              pzarr_dtype_name(t),
+                              p->format == 3 ? "float32, float64, int32, uint32, int64, uint64"
+                                             : "float32, float64, int32, int64 in Zarr v2");
+        if (p->order_f || p->big)
+            return pz_err_set(e, PZARR_EINVAL, "codec zfp takes C order and little endian");
+        int big = 0;
+        for (int d = 0; d < p->sp->ndim; d++)
+            big += p->chunks[d] > 1;
+        if (big > 4 || (p->format == 2 && p->sp->ndim > 4))
+            return pz_err_set(e, PZARR_EINVAL,
+                              "codec zfp compresses chunks of at most 4 dimensions (longer "
+                              "than 1)");
+    }
     return 0;
 }
 
@@ -367,6 +446,7 @@ static cJSON *v3_codec(const codec *k, size_t itemsize)
     case K_LZ4:
     case K_BZ2:
     case K_LZMA:
+    case K_ZFP:
         break;
     }
     cJSON_Delete(cfg);
@@ -384,6 +464,28 @@ static cJSON *v3_codecs(const plan *p)
         cJSON *cfg = cJSON_CreateObject();
         cJSON_AddItemToObject(cfg, "order", cJSON_CreateIntArray(order, nd));
         cJSON_AddItemToArray(arr, named("transpose", cfg));
+    }
+    if (p->n && p->c[0].k == K_ZFP) {
+        static const char *const modes[] = {"reversible", "fixed_rate", "fixed_precision",
+                                            "fixed_accuracy", "expert"};
+        const codec *k = &p->c[0];
+        cJSON *z = cJSON_CreateObject();
+        cJSON_AddStringToObject(z, "mode", modes[k->zmode]);
+        if (k->zmode == ZFP_RATE)
+            cJSON_AddNumberToObject(z, "rate", k->zval);
+        else if (k->zmode == ZFP_PRECISION)
+            cJSON_AddNumberToObject(z, "precision", k->zval);
+        else if (k->zmode == ZFP_ACCURACY)
+            cJSON_AddNumberToObject(z, "tolerance", k->zval);
+        else if (k->zmode == ZFP_EXPERT) {
+            static const char *const names[] = {"minbits", "maxbits", "maxprec", "minexp"};
+            for (int i = 0; i < 4; i++)
+                cJSON_AddNumberToObject(z, names[i], k->zexp[i]);
+        }
+        cJSON_AddItemToArray(arr, named("zfp", z));
+        for (int i = 1; i < p->n; i++)
+            cJSON_AddItemToArray(arr, v3_codec(&p->c[i], p->itemsize));
+        return arr;
     }
     /* One-byte types have no byte order: zarr-python 3 writes no endian
      * there, and zarrita.js would swap bools if told "big". */
@@ -475,6 +577,16 @@ static cJSON *v2_compressor(const plan *p)
         cJSON_AddNumberToObject(o, "format", 1);
         cJSON_AddStringToObject(o, "id", "lzma");
         cJSON_AddNumberToObject(o, "preset", k->level);
+        break;
+    case K_ZFP: /* numcodecs' zfpy: 2 fixed rate, 3 fixed precision, 4 fixed accuracy
+                   (a tolerance of -1: reversible) */
+        cJSON_AddStringToObject(o, "id", "zfpy");
+        cJSON_AddNumberToObject(o, "mode", k->zmode == ZFP_RATE        ? 2
+                                           : k->zmode == ZFP_PRECISION ? 3
+                                                                       : 4);
+        cJSON_AddNumberToObject(o, "precision", k->zmode == ZFP_PRECISION ? k->zval : -1);
+        cJSON_AddNumberToObject(o, "rate", k->zmode == ZFP_RATE ? k->zval : -1);
+        cJSON_AddNumberToObject(o, "tolerance", k->zmode == ZFP_ACCURACY ? k->zval : -1);
         break;
     case K_CRC32C:
         break;
