@@ -246,9 +246,9 @@ static size_t build_meta_cases(meta_case *c)
        "{\"name\":\"lzma9\",\"configuration\":{}}]",
        "", PZARR_EUNSUPPORTED, "lzma9");
     V3("numcodecs codec unknown here", "[10]", "[5]", "\"int32\"", "0",
-       "[{\"name\":\"numcodecs.zfpy\",\"configuration\":{\"mode\":4}},"
+       "[{\"name\":\"numcodecs.pcodec\",\"configuration\":{\"level\":8}},"
        "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}]",
-       "", PZARR_EUNSUPPORTED, "numcodecs.zfpy");
+       "", PZARR_EUNSUPPORTED, "numcodecs.pcodec");
     V3("numcodecs delta with big-endian bytes", "[10]", "[5]", "\"int32\"", "0",
        "[{\"name\":\"numcodecs.delta\",\"configuration\":{\"dtype\":\"int32\"}},"
        "{\"name\":\"bytes\",\"configuration\":{\"endian\":\"big\"}}]",

@@ -1361,6 +1361,105 @@ static void test_mutation_fuzz(void **state)
     }
 }
 
+/* ------------------------------------------------------------ zfp */
+
+/* zfp (v3, no header) and zfpy (v2, full header): round trips within each
+ * mode's promise, the v2 document numcodecs writes (compression_kwargs read
+ * past, not written), refusals, and mutated or truncated streams that must
+ * fail cleanly (never read outside their buffer: the ASan build runs this). */
+static void test_zfp(void **state)
+{
+    (void)state;
+    static const char *const v3[] = {
+        "[{\"name\":\"zfp\",\"configuration\":{\"mode\":\"reversible\"}}]",
+        "[{\"name\":\"zfp\",\"configuration\":{\"mode\":\"fixed_accuracy\",\"tolerance\":0.01}}]",
+        "[{\"name\":\"zfp\",\"configuration\":{\"mode\":\"fixed_rate\",\"rate\":12}}]",
+        "[{\"name\":\"zfp\",\"configuration\":{\"mode\":\"fixed_precision\",\"precision\":24}},"
+        "\"crc32c\"]",
+        "[{\"name\":\"zfp\",\"configuration\":{\"mode\":\"expert\",\"minbits\":0,"
+        "\"maxbits\":4000,\"maxprec\":40,\"minexp\":-20}}]",
+    };
+    const uint64_t shape[3] = {6, 9, 10};
+    double src[540], back[540];
+    for (int i = 0; i < 540; i++)
+        src[i] = 100.0 * __builtin_sin(0.1 * i) + i * 0.25;
+    uint32_t x = 88172645u;
+    for (size_t k = 0; k < sizeof v3 / sizeof v3[0]; k++) {
+        pz_pipeline p;
+        must_parse_v3(v3[k], 3, PZARR_FLOAT64, &p);
+        pz_buf enc = {0};
+        encode_ok(&p, 3, shape, PZARR_FLOAT64, src, &enc);
+        pz_err e = {0};
+        assert_int_equal(pz_chunk_decode(&p, 3, shape, PZARR_FLOAT64, enc.data, enc.size, back,
+                                         &e),
+                         0);
+        double worst = 0;
+        for (int i = 0; i < 540; i++) {
+            double d = back[i] > src[i] ? back[i] - src[i] : src[i] - back[i];
+            worst = d > worst ? d : worst;
+        }
+        if (k == 0)
+            assert_memory_equal(back, src, sizeof src); /* reversible */
+        if (k == 1)
+            assert_true(worst <= 0.01);
+        unsigned char *m = malloc(enc.size + 1);
+        for (int iter = 0; iter < 400; iter++) {
+            memcpy(m, enc.data, enc.size);
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            m[x % enc.size] ^= (unsigned char)(1u << (x >> 29));
+            size_t len = iter % 3 == 0 ? x % (enc.size + 1) : enc.size;
+            int rc = decode_rc(&p, 3, shape, PZARR_FLOAT64, m, len, &e);
+            assert_true(rc == 0 || rc == PZARR_ECORRUPT);
+        }
+        free(m);
+        pz_buf_free(&enc);
+    }
+    /* zfpy as numcodecs 0.11 writes it, and as pzarr writes it again */
+    pz_pipeline p;
+    pz_err e = {0};
+    assert_int_equal(from_v2("{\"compression_kwargs\":{\"rate\":8},\"id\":\"zfpy\",\"mode\":2,"
+                             "\"precision\":-1,\"rate\":8,\"tolerance\":-1}",
+                             NULL, false, false, 3, PZARR_FLOAT32, &p, &e),
+                     0);
+    assert_int_equal(p.n, 1);
+    cJSON *c = pz_pipeline_emit_v2_compressor(&p);
+    char *txt = cJSON_PrintUnformatted(c);
+    assert_string_equal(txt, "{\"id\":\"zfpy\",\"mode\":2,\"precision\":-1,\"rate\":8,"
+                             "\"tolerance\":-1}");
+    free(txt);
+    cJSON_Delete(c);
+    float f[540], fb[540];
+    for (int i = 0; i < 540; i++)
+        f[i] = (float)src[i];
+    pz_buf enc = {0};
+    encode_ok(&p, 3, shape, PZARR_FLOAT32, f, &enc);
+    assert_int_equal(pz_chunk_decode(&p, 3, shape, PZARR_FLOAT32, enc.data, enc.size, fb, &e), 0);
+    /* the header says another shape than the chunk's */
+    const uint64_t other[3] = {9, 6, 10};
+    assert_int_equal(decode_rc(&p, 3, other, PZARR_FLOAT32, enc.data, enc.size, &e),
+                     PZARR_ECORRUPT);
+    assert_non_null(strstr(e.msg, "header"));
+    for (size_t len = 0; len < enc.size; len += 7)
+        assert_int_equal(decode_rc(&p, 3, shape, PZARR_FLOAT32, enc.data, len, &e),
+                         PZARR_ECORRUPT);
+    pz_buf_free(&enc);
+    /* refusals: a type zfp lacks, zfpy with order F, more than 4 dimensions */
+    assert_int_equal(parse_v3(v3[0], 1, PZARR_INT16, &p, &e), PZARR_EUNSUPPORTED);
+    assert_non_null(strstr(e.msg, "int16"));
+    assert_int_equal(from_v2("{\"id\":\"zfpy\",\"mode\":4,\"tolerance\":0.1}", NULL, true,
+                             false, 2, PZARR_FLOAT64, &p, &e),
+                     PZARR_EUNSUPPORTED);
+    must_parse_v3(v3[0], 5, PZARR_FLOAT32, &p);
+    const uint64_t five[5] = {2, 3, 2, 2, 2};
+    float five_v[48] = {0};
+    assert_int_equal(pz_chunk_encode(&p, 5, five, PZARR_FLOAT32, five_v, &enc, &e),
+                     PZARR_EUNSUPPORTED);
+    assert_non_null(strstr(e.msg, "4 at most"));
+    pz_buf_free(&enc);
+}
+
 /* ------------------------------------------------------------ allocation failures */
 
 static void test_alloc_failures(void **state)
@@ -1433,6 +1532,7 @@ int main(void)
         cmocka_unit_test(test_zstd_unknown_size),
         cmocka_unit_test(test_decompression_bomb),
         cmocka_unit_test(test_mutation_fuzz),
+        cmocka_unit_test(test_zfp),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

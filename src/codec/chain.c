@@ -219,7 +219,7 @@ int pz_pipeline_from_v2(const cJSON *compressor, const cJSON *filters, bool orde
     /* A compressor that takes the array itself (zfpy) is the array->bytes
      * codec: it sees the chunk in native order, C order, unfiltered. */
     pz_codec *last = &p->c[p->n - 1];
-    if (p->n > 1 && ops(last)->kind == PZ_KIND_A2B) {
+    if (p->n > 1 && ops(last)->a2b_encode) {
         if (p->n > 2)
             return pz_err_set(e, PZARR_EUNSUPPORTED,
                               "compressor \"%s\" with filters or order F is not supported",

@@ -15,8 +15,8 @@
  *   mode from the header and checks them against the chunk's.
  *
  * libzfp reads its stream a 64-bit word at a time without bounds: a chunk
- * is decoded from a copy padded to the most this chunk's stream can take,
- * and one that claims to be longer than it is, is corrupt.
+ * is decoded from a copy in a buffer of the most this chunk's stream can
+ * take, and one that reads past its own end is corrupt.
  */
 #include "codec_impl.h"
 
@@ -139,7 +139,11 @@ static bool emit_v3_zfp(const pz_codec *c, cJSON *obj)
 /* v2 "zfpy" (and v3 "numcodecs.zfpy"): numcodecs' fields, kept as given. */
 static int parse_zfpy(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
 {
-    static const char *const fields[] = {"id", "mode", "tolerance", "rate", "precision"};
+    /* numcodecs 0.11 also writes "compression_kwargs", a copy of the mode's
+     * own parameter that its constructor recomputes: read past, never
+     * written (later numcodecs refuse it). */
+    static const char *const fields[] = {"id",   "mode",      "tolerance",
+                                         "rate", "precision", "compression_kwargs"};
     (void)ndim;
     PZ_TRY(pz_cfg_fields(c, fields, sizeof fields / sizeof fields[0]));
     PZ_TRY(check_type(c, t, true));
@@ -325,7 +329,10 @@ static bitstream *padded(const unsigned char *in, size_t n, size_t need, unsigne
     if (!*buf)
         return NULL;
     memcpy(*buf, in, n);
-    memset(*buf + n, 0, cap - n);
+    /* A valid stream reads at most a word past its end: zeroed. A corrupt
+     * one may read on, inside the allocation, whose content is then moot
+     * (zeroing it all would cost more than decoding a small stream). */
+    memset(*buf + n, 0, cap - n < 72 ? cap - n : 72);
     return stream_open(*buf, cap);
 }
 
