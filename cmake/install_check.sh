@@ -5,6 +5,15 @@
 set -euo pipefail
 build=$1 tmp=$2
 rm -rf "$tmp" && mkdir -p "$tmp/consumer"
+# The compilers of the MPI this build used (Debian's mpicc/mpif90 follow
+# whichever MPI was installed last).
+cache_var() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2>/dev/null | head -n 1; }
+MPICC=$(cache_var MPI_C_COMPILER); MPICC=${MPICC:-mpicc}
+MPIF90=$(cache_var MPI_Fortran_COMPILER); MPIF90=${MPIF90:-mpif90}
+lib="$tmp/prefix/lib"
+# Every consumer runs as a user's would: no LD_LIBRARY_PATH, the run path
+# the README gives (or CMake's).
+unset LD_LIBRARY_PATH
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 cat > "$tmp/consumer/main.c" <<'C'
 #include <pzarr.h>
@@ -24,16 +33,17 @@ target_link_libraries(consumer PRIVATE pzarr::pzarr)
 CM
 cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/consumer/build" >/dev/null
-LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer/build/consumer"
+"$tmp/consumer/build/consumer"
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
-mpicc -std=c11 "$tmp/consumer/main.c" $(pkg-config --cflags --libs pzarr) -o "$tmp/consumer/pc"
-LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer/pc"
+"$MPICC" -std=c11 "$tmp/consumer/main.c" $(pkg-config --cflags --libs pzarr) -Wl,-rpath,"$lib" \
+    -o "$tmp/consumer/pc"
+"$tmp/consumer/pc"
 mpi=$(pkg-config --variable=mpi pzarr)
 [ -n "$mpi" ] || { echo "pzarr.pc names no MPI"; exit 1; }
 ! grep -q '^Requires:' "$tmp/prefix/lib/pkgconfig/pzarr.pc" || { echo "pzarr.pc requires an MPI package"; exit 1; }
 # The CLI from the prefix, without LD_LIBRARY_PATH (RPATH $ORIGIN/../lib).
-env -u LD_LIBRARY_PATH "$tmp/prefix/bin/pzarr" --version
-env -u LD_LIBRARY_PATH "$tmp/prefix/bin/pzarr" create "$tmp/cli.zarr/a" --dtype int8 --shape 4 --dims n
+"$tmp/prefix/bin/pzarr" --version
+"$tmp/prefix/bin/pzarr" create "$tmp/cli.zarr/a" --dtype int8 --shape 4 --dims n
 # The Fortran module, when built: pzarr.mod beside pzarr.h; pzarr-fortran.pc
 # (through mpif90) and the CMake package's pzarr::pzarr_fortran.
 fortran=""
@@ -74,9 +84,11 @@ target_link_libraries(fconsumer PRIVATE pzarr::pzarr_fortran)
 CM
     cmake -S "$tmp/fconsumer" -B "$tmp/fconsumer/build" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
     cmake --build "$tmp/fconsumer/build" >/dev/null
-    LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/fconsumer/build/fconsumer" "$tmp/f-cmake.zarr"
-    mpif90 "$tmp/consumer/main.f90" $(pkg-config --cflags --libs pzarr-fortran) -o "$tmp/consumer/fpc"
-    LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer/fpc" "$tmp/f-pc.zarr"
+    "$tmp/fconsumer/build/fconsumer" "$tmp/f-cmake.zarr"
+    # As the README says: libpzarr_fortran finds libpzarr by its own run path.
+    "$MPIF90" "$tmp/consumer/main.f90" $(pkg-config --cflags --libs pzarr-fortran) \
+        -Wl,-rpath,"$lib" -o "$tmp/consumer/fpc"
+    "$tmp/consumer/fpc" "$tmp/f-pc.zarr"
     fortran="; Fortran: pzarr.mod, pzarr-fortran.pc and pzarr::pzarr_fortran work"
 fi
 echo "install: CMake package and pzarr.pc (MPI: $mpi) work; the installed CLI runs$fortran"

@@ -223,9 +223,13 @@ typedef struct pzarr_spec {
                                           "zlib:5", "lz4:ACCEL", "bz2:9",
                                           "lzma:PRESET" (v2), "none"; "+crc32c"
                                           appends a checksum (v3) */
-    const char *fill;                  /* "0" (NULL; "false" for bool),
-                                          a number, "nan", "inf", "-inf",
-                                          "true", "RE,IM", "null" (v2) */
+    const char *fill;                  /* a number, "nan", "inf", "-inf",
+                                          "true", "RE,IM", "null" (v2);
+                                          NULL: "0" ("false" for bool), but
+                                          with dims named NaN for floats and
+                                          in v2 null for the rest (what
+                                          xarray writes: its readers take the
+                                          fill for missing data) */
     const char *dims[PZARR_MAX_NDIM];  /* dimension names; all NULL: none */
     char order;                        /* 'C' (0) or 'F': order in a chunk */
     char separator;                    /* chunk keys: 0 is '/' (v3), '.' (v2) */

@@ -88,6 +88,36 @@ jcheck z2/.zarray 'd["dtype"]=="<c16" and d["compressor"]=={"id":"zlib","level":
 ok pz create n2 --dtype bool --shape 10 --format 2 --codec none
 jcheck n2/.zarray 'd["dtype"]=="|b1" and d["compressor"] is None and d["fill_value"] is False' "v2 none, bool"
 
+# A variable with dimension names gets the fill xarray writes (a real 0 must
+# not read as missing): NaN for floats, null for v2 integers; --fill wins;
+# without names the default stays 0.
+ok pz create ds/f --format 2 --dtype float64 --shape 4 --dims t
+jcheck ds/f/.zarray 'd["fill_value"] == "NaN"' "v2 float with dims: NaN"
+ok pz create ds/i --format 2 --dtype int32 --shape 4 --dims t
+jcheck ds/i/.zarray 'd["fill_value"] is None' "v2 int with dims: null"
+ok pz create ds/b --format 2 --dtype bool --shape 4 --dims t
+jcheck ds/b/.zarray 'd["fill_value"] is None' "v2 bool with dims: null"
+ok pz create ds/g --format 2 --dtype int32 --shape 4 --dims t --fill 7
+jcheck ds/g/.zarray 'd["fill_value"] == 7' "--fill wins over the dataset default"
+ok pz create nod/n --format 2 --dtype int32 --shape 4
+jcheck nod/n/.zarray 'd["fill_value"] == 0' "no dims: 0"
+ok pz create v3d/f --dtype float32 --shape 4 --dims t
+jcheck v3d/f/zarr.json 'd["fill_value"] == "NaN"' "v3 float with dims: NaN"
+ok pz create v3d/i --dtype int16 --shape 4 --dims t
+jcheck v3d/i/zarr.json 'd["fill_value"] == 0' "v3 int with dims: 0 (v3 has no null fill)"
+"$PY" -c 'import numpy as np; np.array([0, 1, 0, 2], "<f8").tofile("f.in"); np.array([0, 5, 0, -1], "<i4").tofile("i.in")'
+ok pz put ds/f -i f.in
+ok pz put ds/i -i i.in
+CHECKS=$((CHECKS + 1))
+if "$PY" -c 'import zarr' 2>/dev/null; then
+    "$PY" - <<'PY' || fail "xarray reads the zeros of a CLI dataset as zeros"
+import xarray as xr, numpy as np
+ds = xr.open_zarr("ds", consolidated=True)
+assert ds.f.values.tolist() == [0.0, 1.0, 0.0, 2.0], ds.f.values
+assert ds.i.dtype == np.int32 and ds.i.values.tolist() == [0, 5, 0, -1], (ds.i.dtype, ds.i.values)
+PY
+fi
+
 # --print shows the document that was written
 ok pz create printed --dtype uint16 --shape 5 --print && has '"data_type":[[:space:]]*"uint16"' "--print"
 

@@ -353,10 +353,30 @@ static cJSON *fill_complex(const char *s, pzarr_dtype t, bool *ok)
     return arr;
 }
 
+/* The fill of a spec that gives none: 0 (false); but a variable with
+ * dimension names is a dataset variable, and gets what xarray writes,
+ * whose readers take the fill value for _FillValue (missing data): NaN for
+ * floats, and in Zarr v2 null for the rest, so that no real 0 reads as
+ * missing. */
+static const char *default_fill(const plan *p)
+{
+    pzarr_dtype t = p->sp->dtype;
+    bool named = false;
+    for (int d = 0; d < p->sp->ndim; d++)
+        named = named || (p->sp->dims[d] && p->sp->dims[d][0]);
+    if (named && t >= PZARR_FLOAT16 && t <= PZARR_FLOAT64)
+        return "nan";
+    if (named && (t == PZARR_COMPLEX64 || t == PZARR_COMPLEX128))
+        return "nan,nan";
+    if (named && p->format == 2 && !pz_dtype_string_kind(t))
+        return "null";
+    return t == PZARR_BOOL ? "false" : "0";
+}
+
 static int fill_json(const plan *p, cJSON **out, pz_err *e)
 {
     pzarr_dtype t = p->sp->dtype;
-    const char *s = p->sp->fill ? p->sp->fill : t == PZARR_BOOL ? "false" : "0";
+    const char *s = p->sp->fill ? p->sp->fill : default_fill(p);
     bool ok = true;
     cJSON *v = NULL;
     if (strcmp(s, "null") == 0) {
