@@ -95,10 +95,29 @@ typedef enum pzarr_dtype {
 #define PZARR_STRING_BYTES(n) ((pzarr_dtype)(0x100000 + (n)))
 #define PZARR_STRING_UTF32(n) ((pzarr_dtype)(0x200000 + (n)))
 
+/* NumPy's datetime64 and timedelta64: int64 counts of `scale` units since
+ * the Unix epoch (or of duration), PZARR_NAT for "not a time". Zarr v2
+ * "<M8[10s]", "<m8[ns]"; Zarr v3 {"name": "numpy.datetime64" or
+ * "numpy.timedelta64", "configuration": {"unit", "scale_factor"}}. Values
+ * are read and written as int64. scale is 1..PZARR_TIME_SCALE_MAX. */
+typedef enum pzarr_time_unit {
+    PZARR_TIME_Y, PZARR_TIME_M, PZARR_TIME_W, PZARR_TIME_D, PZARR_TIME_h, PZARR_TIME_m,
+    PZARR_TIME_s, PZARR_TIME_ms, PZARR_TIME_us, PZARR_TIME_ns, PZARR_TIME_ps, PZARR_TIME_fs,
+    PZARR_TIME_as,
+    PZARR_TIME_GENERIC /* v2 "<M8" without a unit */
+} pzarr_time_unit;
+#define PZARR_TIME_SCALE_MAX 0xFFFFF
+#define PZARR_DATETIME64(unit, scale) \
+    ((pzarr_dtype)(0x40000000 | ((unsigned)(unit) << 20) | (unsigned)(scale)))
+#define PZARR_TIMEDELTA64(unit, scale) \
+    ((pzarr_dtype)(0x41000000 | ((unsigned)(unit) << 20) | (unsigned)(scale)))
+#define PZARR_NAT INT64_MIN
+
 /* Size in bytes of one element, or 0 for an unknown type. Local. */
 size_t pzarr_dtype_size(pzarr_dtype t);
 /* The Zarr v3 name ("float64", ...); for the v2 strings "bytes string" and
- * "UTF-32 string"; NULL for an unknown type. Local. */
+ * "UTF-32 string"; "numpy.datetime64", "numpy.timedelta64"; NULL for an
+ * unknown type. Local. */
 const char *pzarr_dtype_name(pzarr_dtype t);
 
 #define PZARR_MAX_NDIM 32

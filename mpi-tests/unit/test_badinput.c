@@ -314,10 +314,10 @@ static size_t build_meta_cases(meta_case *c)
         "{\"zarr_format\":2,\"shape\":[10],\"chunks\":[5],\"dtype\":\"|O\","
         "\"compressor\":null,\"fill_value\":0,\"order\":\"C\",\"filters\":null}",
         PZARR_EUNSUPPORTED, "|O", 0);
-    RAW("v2 datetime dtype", 2,
-        "{\"zarr_format\":2,\"shape\":[10],\"chunks\":[5],\"dtype\":\"<M8[ns]\","
+    RAW("v2 void dtype", 2,
+        "{\"zarr_format\":2,\"shape\":[10],\"chunks\":[5],\"dtype\":\"|V8\","
         "\"compressor\":null,\"fill_value\":0,\"order\":\"C\",\"filters\":null}",
-        PZARR_EUNSUPPORTED, "<M8[ns]", 0);
+        PZARR_EUNSUPPORTED, "|V8", 0);
     RAW("v2 chunks 0", 2,
         "{\"zarr_format\":2,\"shape\":[10],\"chunks\":[0],\"dtype\":\"<i4\","
         "\"compressor\":null,\"fill_value\":0,\"order\":\"C\",\"filters\":null}",

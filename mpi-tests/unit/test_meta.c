@@ -110,7 +110,7 @@ static void test_dtype_names(void **state)
         assert_int_equal(pz_dtype_from_v3(cases[i].name, &t), 0);
         assert_int_equal(t, cases[i].t);
         for (int be = 0; be < 2; be++) {
-            char s[8];
+            char s[32];
             bool big;
             pz_dtype_to_v2(cases[i].t, be, s);
             assert_int_equal(pz_dtype_from_v2(s, &t, &big), 0);
@@ -147,7 +147,14 @@ static void test_dtype_v2_strings(void **state)
         {">S7", PZARR_EUNSUPPORTED, 0, 0}, {"|S0", PZARR_EMETA, 0, 0},
         {"|S", PZARR_EMETA, 0, 0},         {"<U7x", PZARR_EMETA, 0, 0},
         {"|O", PZARR_EUNSUPPORTED, 0, 0},
-        {"<M8[ns]", PZARR_EUNSUPPORTED, 0, 0}, {"<m8[s]", PZARR_EUNSUPPORTED, 0, 0},
+        {"<M8[ns]", 0, PZARR_DATETIME64(PZARR_TIME_ns, 1), false},
+        {">m8[10s]", 0, PZARR_TIMEDELTA64(PZARR_TIME_s, 10), true},
+        {"<M8", 0, PZARR_DATETIME64(PZARR_TIME_GENERIC, 1), false},
+        {"<M8[us]", 0, PZARR_DATETIME64(PZARR_TIME_us, 1), false},
+        {"<M8[Y]", 0, PZARR_DATETIME64(PZARR_TIME_Y, 1), false},
+        {"<M8[ns", PZARR_EMETA, 0, 0},   {"<M8[xs]", PZARR_EMETA, 0, 0},
+        {"|M8[s]", PZARR_EMETA, 0, 0},   {"<M4[s]", PZARR_EMETA, 0, 0},
+        {"<M8[0s]", PZARR_EUNSUPPORTED, 0, 0}, {"<m8[2000000s]", PZARR_EUNSUPPORTED, 0, 0},
         {"|V8", PZARR_EUNSUPPORTED, 0, 0}, {"<f16", PZARR_EUNSUPPORTED, 0, 0},
         {"<i3", PZARR_EUNSUPPORTED, 0, 0}, {"|b2", PZARR_EUNSUPPORTED, 0, 0},
         {"|i2", PZARR_EMETA, 0, 0},      {"|f8", PZARR_EMETA, 0, 0},
@@ -168,7 +175,7 @@ static void test_dtype_v2_strings(void **state)
             assert_int_equal(big, cases[i].big);
         }
     }
-    char s[8];
+    char s[32];
     pz_dtype_to_v2(PZARR_COMPLEX128, true, s);
     assert_string_equal(s, ">c16");
     pz_dtype_to_v2(PZARR_BOOL, true, s);
@@ -792,7 +799,12 @@ static const bad_case bad_v3[] = {
     {"data_type", "\"string\"", PZARR_EUNSUPPORTED, "\"string\""},
     {"data_type", "\"float8\"", PZARR_EUNSUPPORTED, "\"float8\""},
     {"data_type", "{\"name\":\"numpy.datetime64\",\"configuration\":{}}",
-     PZARR_EUNSUPPORTED, "numpy.datetime64"},
+     PZARR_EMETA, "unit"},
+    {"data_type",
+     "{\"name\":\"numpy.timedelta64\",\"configuration\":{\"unit\":\"s\",\"scale_factor\":0}}",
+     PZARR_EMETA, "scale_factor"},
+    {"data_type", "{\"name\":\"numpy.void\",\"configuration\":{}}", PZARR_EUNSUPPORTED,
+     "numpy.void"},
     {"data_type", "5", PZARR_EMETA, "data_type"},
     {"chunk_grid", NULL, PZARR_EMETA, "chunk_grid"},
     {"chunk_grid", "[]", PZARR_EMETA, "chunk_grid"},

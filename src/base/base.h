@@ -79,7 +79,7 @@ int pz_dtype_from_v3(const char *name, pzarr_dtype *t);
  * for '>' (multi-byte types only). */
 int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian);
 /* Writes the v2 dtype string of t ("<f8", "|u1", ...). */
-void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[8]);
+void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[32]);
 /* 'S' or 'U' for a fixed-length string type, else 0; and its length
  * (bytes for S, code units for U). */
 char pz_dtype_string_kind(pzarr_dtype t);
@@ -88,6 +88,13 @@ bool pz_dtype_is_int(pzarr_dtype t);
 bool pz_dtype_is_signed(pzarr_dtype t);
 /* float16/32/64 and complex64/128. */
 bool pz_dtype_is_float(pzarr_dtype t);
+/* 'M' for datetime64, 'm' for timedelta64, 0 for other types. */
+char pz_dtype_time_kind(pzarr_dtype t);
+pzarr_time_unit pz_dtype_time_unit(pzarr_dtype t);
+unsigned pz_dtype_time_scale(pzarr_dtype t);
+/* A unit's NumPy name ("ns"; "" for the generic unit), and back (-1). */
+const char *pz_time_unit_name(pzarr_time_unit u);
+int pz_time_unit_from(const char *s, size_t n);
 /* Whether values of `from` convert to `to` (numbers to numbers; complex
  * only to complex; strings only to themselves). */
 bool pz_dtype_convertible(pzarr_dtype from, pzarr_dtype to);

@@ -2,6 +2,7 @@
 #include "base.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,8 +48,49 @@ size_t pz_dtype_string_length(pzarr_dtype t)
     return pz_dtype_string_kind(t) ? ((unsigned)t & 0xfffff) : 0;
 }
 
+char pz_dtype_time_kind(pzarr_dtype t)
+{
+    unsigned v = (unsigned)t;
+    if ((v & ~0x01FFFFFFu) != 0x40000000u)
+        return 0;
+    unsigned unit = (v >> 20) & 0xF, scale = v & 0xFFFFF;
+    if (unit > PZARR_TIME_GENERIC || scale == 0)
+        return 0;
+    return (v & 0x01000000u) ? 'm' : 'M';
+}
+
+pzarr_time_unit pz_dtype_time_unit(pzarr_dtype t)
+{
+    return (pzarr_time_unit)(((unsigned)t >> 20) & 0xF);
+}
+
+unsigned pz_dtype_time_scale(pzarr_dtype t)
+{
+    return (unsigned)t & 0xFFFFF;
+}
+
+static const char *const time_units[] = {"Y",  "M",  "W",  "D",  "h",  "m", "s",
+                                         "ms", "us", "ns", "ps", "fs", "as", ""};
+
+const char *pz_time_unit_name(pzarr_time_unit u)
+{
+    return (unsigned)u <= PZARR_TIME_GENERIC ? time_units[u] : "?";
+}
+
+int pz_time_unit_from(const char *s, size_t n)
+{
+    for (int u = 0; u < PZARR_TIME_GENERIC; u++)
+        if (strlen(time_units[u]) == n && memcmp(time_units[u], s, n) == 0)
+            return u;
+    if (n == 3 && memcmp(s, "\xce\xbcs", 3) == 0) /* "μs", as NumPy also takes it */
+        return PZARR_TIME_us;
+    return -1;
+}
+
 size_t pzarr_dtype_size(pzarr_dtype t)
 {
+    if (pz_dtype_time_kind(t))
+        return 8;
     char k = pz_dtype_string_kind(t);
     if (k)
         return pz_dtype_string_length(t) * (k == 'U' ? 4 : 1);
@@ -58,6 +100,9 @@ size_t pzarr_dtype_size(pzarr_dtype t)
 
 const char *pzarr_dtype_name(pzarr_dtype t)
 {
+    char tk = pz_dtype_time_kind(t);
+    if (tk)
+        return tk == 'M' ? "numpy.datetime64" : "numpy.timedelta64";
     char k = pz_dtype_string_kind(t);
     if (k)
         return k == 'S' ? "bytes string" : "UTF-32 string";
@@ -116,6 +161,34 @@ int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian)
         *big_endian = s[1] == 'U' && s[0] == '>';
         return 0;
     }
+    if (s[1] == 'M' || s[1] == 'm') { /* "<M8[10s]", "<m8[ns]", "<M8" */
+        if (s[0] == '|' || s[2] != '8')
+            return PZARR_EMETA;
+        const char *q = s + 3;
+        unsigned long scale = 1;
+        int unit = PZARR_TIME_GENERIC;
+        if (*q == '[') {
+            q++;
+            if (*q >= '0' && *q <= '9') {
+                char *end;
+                scale = strtoul(q, &end, 10);
+                q = end;
+            }
+            const char *close = strchr(q, ']');
+            if (!close || close[1] != '\0')
+                return PZARR_EMETA;
+            unit = pz_time_unit_from(q, (size_t)(close - q));
+            if (unit < 0)
+                return PZARR_EMETA;
+        } else if (*q != '\0') {
+            return PZARR_EMETA;
+        }
+        if (scale == 0 || scale > PZARR_TIME_SCALE_MAX)
+            return PZARR_EUNSUPPORTED;
+        *t = s[1] == 'M' ? PZARR_DATETIME64(unit, scale) : PZARR_TIMEDELTA64(unit, scale);
+        *big_endian = s[0] == '>';
+        return 0;
+    }
     if (!strchr("biufc", s[1]))
         return PZARR_EUNSUPPORTED;
     if (!parse_v2_size(s + 2, &size))
@@ -132,11 +205,24 @@ int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian)
     return PZARR_EUNSUPPORTED;
 }
 
-void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[8])
+void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[32])
 {
+    char tk = pz_dtype_time_kind(t);
+    if (tk) {
+        pzarr_time_unit u = pz_dtype_time_unit(t);
+        unsigned sc = pz_dtype_time_scale(t);
+        if (u == PZARR_TIME_GENERIC)
+            snprintf(out, 32, "%c%c8", big_endian ? '>' : '<', tk);
+        else if (sc == 1)
+            snprintf(out, 32, "%c%c8[%s]", big_endian ? '>' : '<', tk, pz_time_unit_name(u));
+        else
+            snprintf(out, 32, "%c%c8[%u%s]", big_endian ? '>' : '<', tk, sc,
+                     pz_time_unit_name(u));
+        return;
+    }
     char k = pz_dtype_string_kind(t);
     if (k) {
-        snprintf(out, 8, "%c%c%u", k == 'S' ? '|' : big_endian ? '>' : '<', k,
+        snprintf(out, 32, "%c%c%u", k == 'S' ? '|' : big_endian ? '>' : '<', k,
                  (unsigned)pz_dtype_string_length(t));
         return;
     }
@@ -146,7 +232,7 @@ void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[8])
         return;
     }
     char order = d->size == 1 ? '|' : big_endian ? '>' : '<';
-    snprintf(out, 8, "%c%c%u", order, d->kind, (unsigned)d->size);
+    snprintf(out, 32, "%c%c%u", order, d->kind, (unsigned)d->size);
 }
 
 bool pz_dtype_is_int(pzarr_dtype t)

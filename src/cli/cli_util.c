@@ -759,9 +759,45 @@ static const struct {
     [PZARR_COMPLEX128] = {"complex128", 16},
 };
 
-/* Fixed-length strings: "S<n>" (n bytes) and "U<n>" (n UTF-32 characters). */
+static const char *const cli_time_units[] = {"Y",  "M",  "W",  "D",  "h",  "m", "s",
+                                             "ms", "us", "ns", "ps", "fs", "as"};
+
+/* "datetime64[UNIT]", "timedelta64[10ms]" (NumPy's spelling). */
+static bool cli_time_parse(const char *name, pzarr_dtype *t)
+{
+    bool delta = strncmp(name, "timedelta64[", 12) == 0;
+    if (!delta && strncmp(name, "datetime64[", 11) != 0)
+        return false;
+    const char *p = name + (delta ? 12 : 11);
+    uint64_t scale = 1;
+    size_t nd = strspn(p, "0123456789");
+    if (nd) {
+        char num[16];
+        if (nd >= sizeof num)
+            return false;
+        memcpy(num, p, nd);
+        num[nd] = '\0';
+        if (!cli_parse_u64(num, &scale) || scale == 0 || scale > PZARR_TIME_SCALE_MAX)
+            return false;
+        p += nd;
+    }
+    size_t len = strlen(p);
+    if (len < 2 || p[len - 1] != ']')
+        return false;
+    for (int u = 0; u < (int)(sizeof cli_time_units / sizeof cli_time_units[0]); u++)
+        if (strlen(cli_time_units[u]) == len - 1 && strncmp(cli_time_units[u], p, len - 1) == 0) {
+            *t = delta ? PZARR_TIMEDELTA64(u, scale) : PZARR_DATETIME64(u, scale);
+            return true;
+        }
+    return false;
+}
+
+/* Fixed-length strings: "S<n>" (n bytes) and "U<n>" (n UTF-32 characters);
+ * datetime64[UNIT] and timedelta64[UNIT]. */
 bool cli_dtype_parse(const char *name, pzarr_dtype *t)
 {
+    if (cli_time_parse(name, t))
+        return true;
     if ((name[0] == 'S' || name[0] == 'U') && name[1] >= '1' && name[1] <= '9') {
         uint64_t n;
         if (!cli_parse_u64(name + 1, &n) || n > PZARR_STRING_MAX)
@@ -782,6 +818,17 @@ const char *cli_dtype_name(pzarr_dtype t)
 {
     static char text[32]; /* the CLI is one thread */
     size_t size = pzarr_dtype_size(t);
+    const char *tn = pzarr_dtype_name(t);
+    if (tn && strncmp(tn, "numpy.", 6) == 0) { /* datetime64 / timedelta64 */
+        unsigned unit = ((unsigned)t >> 20) & 0xF, scale = (unsigned)t & 0xFFFFF;
+        if (unit >= sizeof cli_time_units / sizeof cli_time_units[0])
+            snprintf(text, sizeof text, "%s", tn + 6); /* the generic unit */
+        else if (scale == 1)
+            snprintf(text, sizeof text, "%s[%s]", tn + 6, cli_time_units[unit]);
+        else
+            snprintf(text, sizeof text, "%s[%u%s]", tn + 6, scale, cli_time_units[unit]);
+        return text;
+    }
     if ((size_t)t >= sizeof cli_dtypes / sizeof cli_dtypes[0] && size) {
         const char *n = pzarr_dtype_name(t);
         bool bytes = n && n[0] == 'b';

@@ -16,7 +16,9 @@ static const pz_codec_ops *const table[PZ_NCODECS] = {
     [PZ_CODEC_DELTA] = &pz_codec_delta,   [PZ_CODEC_FIXEDSCALEOFFSET] = &pz_codec_fso,
     [PZ_CODEC_QUANTIZE] = &pz_codec_quantize, [PZ_CODEC_BITROUND] = &pz_codec_bitround,
     [PZ_CODEC_SHUFFLE] = &pz_codec_shuffle, [PZ_CODEC_ZFP] = &pz_codec_zfp,
-    [PZ_CODEC_ZFPY] = &pz_codec_zfpy,
+    [PZ_CODEC_ZFPY] = &pz_codec_zfpy, [PZ_CODEC_CRC32] = &pz_codec_crc32,
+    [PZ_CODEC_ADLER32] = &pz_codec_adler32, [PZ_CODEC_FLETCHER32] = &pz_codec_fletcher32,
+    [PZ_CODEC_BITROUND3] = &pz_codec_bitround3,
 };
 
 static const pz_codec_ops *ops(const pz_codec *c) { return table[c->id]; }
@@ -48,6 +50,9 @@ static int parse_one(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
         return pz_err_set(c->e, PZARR_EUNSUPPORTED, "unsupported %s \"%s\"", c->what, c->name);
     memset(out, 0, sizeof *out);
     out->id = o->id;
+    /* a v2 filter stays one; a filter-only codec is one in v2 wherever
+     * it came from */
+    out->v2_filter = strcmp(c->what, "filter") == 0 || (o->v2_filter && !o->in_v2);
     return o->parse(c, ndim, t, out);
 }
 
@@ -284,7 +289,7 @@ cJSON *pz_pipeline_emit_v2_compressor(const pz_pipeline *p)
         if (ops(&p->c[i])->kind == PZ_KIND_A2B && ops(&p->c[i])->a2b_encode) {
             if (!ops(&p->c[i])->emit_v2)
                 return NULL; /* v3's zfp has no v2 form */
-        } else if (ops(&p->c[i])->kind != PZ_KIND_B2B || ops(&p->c[i])->v2_filter) {
+        } else if (ops(&p->c[i])->kind != PZ_KIND_B2B || p->c[i].v2_filter) {
             continue;
         }
         if (comp || !ops(&p->c[i])->emit_v2)
@@ -305,7 +310,7 @@ cJSON *pz_pipeline_emit_v2_filters(const pz_pipeline *p)
 {
     cJSON *arr = NULL;
     for (int i = 0; i < p->n; i++) {
-        if (!ops(&p->c[i])->v2_filter)
+        if (!p->c[i].v2_filter)
             continue;
         cJSON *o = cJSON_CreateObject();
         if (!arr)

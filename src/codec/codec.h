@@ -28,6 +28,10 @@ typedef enum pz_codec_id {
     PZ_CODEC_SHUFFLE,
     PZ_CODEC_ZFP,  /* array->bytes: v3 zfp (zfp.c) */
     PZ_CODEC_ZFPY, /* array->bytes: v2 numcodecs zfpy, with zfp's header */
+    PZ_CODEC_CRC32, /* numcodecs' checksums (checksum32.c) */
+    PZ_CODEC_ADLER32,
+    PZ_CODEC_FLETCHER32,
+    PZ_CODEC_BITROUND3, /* zarr-extensions "bitround" (v3) */
     PZ_NCODECS
 } pz_codec_id;
 
@@ -41,6 +45,7 @@ typedef struct pz_np_type {
 typedef struct pz_codec {
     pz_codec_id id;
     bool v3_before_bytes; /* a numcodecs array->array codec of v3, run after "bytes" */
+    bool v2_filter;       /* in Zarr v2 one of "filters" (else the compressor) */
     union {
         struct {
             bool big_endian;
@@ -76,6 +81,10 @@ typedef struct pz_codec {
         struct {
             int level;
         } bz2;
+        struct {
+            bool at_end;         /* the checksum after the data */
+            bool location_given; /* "location" was in the configuration */
+        } sum;
         struct {
             int mode; /* reversible, fixed rate, precision, accuracy, expert */
             double rate, tolerance;

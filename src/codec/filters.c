@@ -432,6 +432,38 @@ static int bitround_decode(const pz_codec *c, const unsigned char *in, size_t n,
     return copy_decode("bitround", in, n, w, out, e);
 }
 
+/* zarr-extensions "bitround" (v3): numcodecs' for floats; it also names
+ * integers (rounded from their most significant set bit), which pzarr reads
+ * (decoding is a copy) but does not write. */
+static int bitround3_parse(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
+{
+    static const char *const fields[] = {"keepbits"};
+    (void)ndim;
+    PZ_TRY(pz_cfg_fields(c, fields, 1));
+    if (!pz_cfg_get(c, "keepbits"))
+        return pz_err_set(c->e, PZARR_EMETA, "codec \"bitround\": \"keepbits\" is missing");
+    if (np_of_array(t, &out->u.filt.dtype))
+        return pz_cfg_int(c, "keepbits", 1, t == PZARR_FLOAT32 ? 23 : 52, 1,
+                          &out->u.filt.keepbits);
+    size_t isz = pzarr_dtype_size(t);
+    if (!(pz_dtype_is_int(t) || pz_dtype_time_kind(t)) || isz < 1)
+        return pz_err_set(c->e, PZARR_EUNSUPPORTED,
+                          "codec \"bitround\": pzarr takes float32, float64 and integers");
+    out->u.filt.dtype.kind = 'i';
+    out->u.filt.dtype.size = (int)isz;
+    out->u.filt.dtype.big = false;
+    return pz_cfg_int(c, "keepbits", 1, 64, 1, &out->u.filt.keepbits);
+}
+
+static int bitround3_encode(const pz_codec *c, const unsigned char *in, size_t n, pz_buf *out,
+                            pz_err *e)
+{
+    if (c->u.filt.dtype.kind != 'f')
+        return pz_err_set(e, PZARR_EUNSUPPORTED,
+                          "codec \"bitround\": writing integers is not supported (reading is)");
+    return bitround_encode(c, in, n, out, e);
+}
+
 /* ------------------------------------------------------------ shuffle */
 
 static int shuffle_parse(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
@@ -499,3 +531,8 @@ FILTER(PZ_CODEC_FIXEDSCALEOFFSET, "fixedscaleoffset", fso, true);
 FILTER(PZ_CODEC_QUANTIZE, "quantize", quantize, true);
 FILTER(PZ_CODEC_BITROUND, "bitround", bitround, true);
 FILTER(PZ_CODEC_SHUFFLE, "shuffle", shuffle, false);
+
+const pz_codec_ops pz_codec_bitround3 = {
+    .id = PZ_CODEC_BITROUND3, .name = "bitround", .kind = PZ_KIND_B2B, .parse = bitround3_parse,
+    .emit_v2 = bitround_emit, .encode = bitround3_encode, .decode = bitround_decode,
+    .v3_name = "bitround", .v3_a2a = true};

@@ -117,6 +117,7 @@ const pz_codec_ops pz_codec_gzip = {
 const pz_codec_ops pz_codec_zlib = {
     .id = PZ_CODEC_ZLIB,
     .name = "zlib",
+    .v3_name = "numcodecs.zlib",
     .kind = PZ_KIND_B2B,
     .in_v2 = true,
     .parse = parse,

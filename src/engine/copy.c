@@ -113,14 +113,8 @@ static int v2_expressible(const pz_pipeline *pl, int nd, bool *order_f, bool *bi
         case PZ_CODEC_CRC32C:
             return pz_err_set(e, PZARR_EUNSUPPORTED,
                               "the crc32c codec has no Zarr v2 form (give a codec)");
-        case PZ_CODEC_DELTA:
-        case PZ_CODEC_FIXEDSCALEOFFSET:
-        case PZ_CODEC_QUANTIZE:
-        case PZ_CODEC_BITROUND:
-        case PZ_CODEC_SHUFFLE:
-            break;
         default:
-            compressors++;
+            compressors += !c->v2_filter;
         }
     }
     if (compressors > 1)
@@ -130,9 +124,10 @@ static int v2_expressible(const pz_pipeline *pl, int nd, bool *order_f, bool *bi
     return 0;
 }
 
-/* zfp under the other format: v3's "zfp" (no header) and v2's numcodecs
- * "zfpy" (zfp's header first) compress alike; the copy re-encodes. */
-static int retarget_zfp(pz_pipeline *pl, int format, pz_err *e)
+/* Codecs under the other format: v3's "zfp" (no header) and v2's numcodecs
+ * "zfpy" (zfp's header first) compress alike, and so do v3's "bitround" and
+ * v2's filter of floats; the copy re-encodes. */
+static int retarget_codecs(pz_pipeline *pl, int format, pz_err *e)
 {
     for (int i = 0; i < pl->n; i++) {
         pz_codec *c = &pl->c[i];
@@ -153,6 +148,12 @@ static int retarget_zfp(pz_pipeline *pl, int format, pz_err *e)
         } else if (format == 3 && c->id == PZ_CODEC_ZFPY) {
             c->id = PZ_CODEC_ZFP;
             c->u.zfp.header = false;
+        } else if (format == 2 && c->id == PZ_CODEC_BITROUND3) {
+            if (c->u.filt.dtype.kind != 'f')
+                return pz_err_set(e, PZARR_EUNSUPPORTED,
+                                  "bitround of integers has no Zarr v2 (numcodecs) form");
+            c->id = PZ_CODEC_BITROUND; /* numcodecs' filter: the same rounding */
+            c->v2_filter = true;
         }
     }
     return 0;
@@ -182,7 +183,10 @@ static void target_fill(const pz_meta *sm, pz_meta *t)
     bool null = sm->fill_null;
     if (null && t->zarr_format == 3) {
         null = false;
-        if (pz_dtype_is_float(sm->dtype)) {
+        if (pz_dtype_time_kind(sm->dtype)) {
+            int64_t nat = INT64_MIN;
+            memcpy(fill, &nat, 8);
+        } else if (pz_dtype_is_float(sm->dtype)) {
             double nan = NAN;
             pz_dtype_convert(PZARR_FLOAT64, &nan, sm->dtype, fill, 1);
         }
@@ -195,6 +199,15 @@ static void target_fill(const pz_meta *sm, pz_meta *t)
     else
         pz_dtype_convert(sm->dtype, fill, t->dtype, t->fill, 1);
     t->fill_null = null;
+    /* v3 -> v2 of a dataset variable (named dimensions) of integers whose
+     * fill is 0, v3's stand-in for v2's null: null again, as xarray writes
+     * it (its readers take the fill for missing data, and 0 is real). */
+    bool named = sm->dimension_names != NULL, zero = true;
+    for (size_t i = 0; i < t->itemsize; i++)
+        zero = zero && t->fill[i] == 0;
+    if (t->zarr_format == 2 && sm->zarr_format == 3 && named && zero &&
+        (pz_dtype_is_int(t->dtype) || t->dtype == PZARR_BOOL))
+        t->fill_null = true;
 }
 
 /* Attributes and dimension names in the target's format. */
@@ -280,7 +293,7 @@ static int make_target(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
         if (c->convert)
             PZ_TRY(retype_pipeline(&t->pipeline, t->itemsize, e));
         if (t->zarr_format != sm->zarr_format)
-            PZ_TRY(retarget_zfp(&t->pipeline, t->zarr_format, e));
+            PZ_TRY(retarget_codecs(&t->pipeline, t->zarr_format, e));
         if (t->zarr_format == 2)
             PZ_TRY(v2_expressible(&t->pipeline, nd, &t->v2_order_f, &t->v2_big_endian, e));
         if (t->shard.on && sm->shard.on) { /* the index as the source has it */
@@ -297,18 +310,21 @@ static int make_target(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
         return pz_err_set(e, PZARR_EUNSUPPORTED,
                           "the source's codecs have no Zarr v%d form: give a codec",
                           t->zarr_format);
-    if (t->zarr_format == 2) { /* the attributes ride along in the .zarray */
-        cJSON *j = cJSON_Parse(c->doc);
-        cJSON *attrs = cJSON_Duplicate(t->attributes, true);
-        if (!j || !attrs || !cJSON_AddItemToObject(j, "attributes", attrs)) {
-            cJSON_Delete(j);
-            cJSON_Delete(attrs);
+    if (t->zarr_format == 2) {
+        /* The attributes ride along in the .zarray: spliced in as text (a
+         * parse and print would lose a 64-bit fill's digits). */
+        char *attrs = pz_meta_emit_attrs(t);
+        size_t n = attrs ? strlen(attrs) + strlen(c->doc) + 32 : 0;
+        char *doc = attrs ? pz_malloc(n) : NULL;
+        if (!doc || c->doc[0] != '{') {
+            pz_free(attrs);
+            pz_free(doc);
             return pz_err_set(e, PZARR_ENOMEM, "out of memory");
         }
+        snprintf(doc, n, "{\"attributes\": %s,%s", attrs, c->doc + 1);
+        pz_free(attrs);
         pz_free(c->doc);
-        c->doc = pz_json_print_take(j, true);
-        if (!c->doc)
-            return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        c->doc = doc;
     }
     return 0;
 }

@@ -440,7 +440,8 @@ int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
     if (size == 0)
         return pz_err_set(e, PZARR_EINVAL, "fill value of an unknown type");
     cJSON num; /* exact integer text kept for int64/uint64 only */
-    if (cJSON_IsRaw(v) && t != PZARR_INT64 && t != PZARR_UINT64) {
+    bool time = pz_dtype_time_kind(t) != 0;
+    if (cJSON_IsRaw(v) && t != PZARR_INT64 && t != PZARR_UINT64 && !time) {
         memset(&num, 0, sizeof num);
         num.type = cJSON_Number;
         num.valuedouble = strtod(v->valuestring, NULL);
@@ -455,6 +456,15 @@ int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
     }
     if (pz_dtype_string_kind(t))
         return parse_string_fill(v, t, out, e);
+    if (time) { /* an int64 count, or "NaT" */
+        if (cJSON_IsString(v) && strcmp(v->valuestring, "NaT") == 0) {
+            store_bits(out, 8, (uint64_t)INT64_MIN);
+            return 0;
+        }
+        if (cJSON_IsRaw(v))
+            return parse_exact_int_fill(v->valuestring, PZARR_INT64, out, e);
+        return parse_int_fill(v, PZARR_INT64, out, e);
+    }
     if (t == PZARR_BOOL)
         return parse_bool_fill(v, zarr_format, out, e);
     if (pz_dtype_is_int(t))
@@ -533,6 +543,11 @@ cJSON *pz_fill_emit(pzarr_dtype t, int zarr_format, const unsigned char *fill,
         return cJSON_CreateNull();
     if (pz_dtype_string_kind(t))
         return emit_string(fill, t);
+    if (pz_dtype_time_kind(t)) { /* v3 writes NaT by name; v2 (zarr-python 2) as int64 */
+        if (zarr_format == 3 && load_bits(fill, 8) == (uint64_t)INT64_MIN)
+            return cJSON_CreateString("NaT");
+        return emit_int(fill, PZARR_INT64);
+    }
     if (t == PZARR_BOOL)
         return cJSON_CreateBool(fill[0] != 0);
     if (pz_dtype_is_int(t))

@@ -251,15 +251,54 @@ static int v3_utf32(const cJSON *v, pz_meta *m, pz_err *e)
     return 0;
 }
 
+/* {"name": "numpy.datetime64" | "numpy.timedelta64", "configuration":
+ * {"unit": "ns", "scale_factor": 1}} (zarr-extensions). */
+static int v3_time(const cJSON *v, bool delta, pz_meta *m, pz_err *e)
+{
+    const char *nm = delta ? "numpy.timedelta64" : "numpy.datetime64";
+    const cJSON *c = member(v, "configuration");
+    const cJSON *unit = cJSON_IsObject(c) ? member(c, "unit") : NULL;
+    const cJSON *sf = cJSON_IsObject(c) ? member(c, "scale_factor") : NULL;
+    int u = cJSON_IsString(unit) ? pz_time_unit_from(unit->valuestring,
+                                                     strlen(unit->valuestring))
+                                 : -1;
+    if (u < 0)
+        return pz_err_set(e, PZARR_EMETA,
+                          "\"data_type\" %s: \"unit\" must be one of Y, M, W, D, h, m, s, ms, "
+                          "us, ns, ps, fs, as",
+                          nm);
+    double d = cJSON_IsNumber(sf) ? sf->valuedouble : -1;
+    if (d < 1 || d > 2147483647.0 || d != (double)(uint64_t)d)
+        return pz_err_set(e, PZARR_EMETA,
+                          "\"data_type\" %s: \"scale_factor\" must be an integer from 1 to "
+                          "2^31-1",
+                          nm);
+    if (d > PZARR_TIME_SCALE_MAX)
+        return pz_err_set(e, PZARR_EUNSUPPORTED,
+                          "\"data_type\" %s: a scale factor of %.0f (pzarr takes up to %d)", nm,
+                          d, PZARR_TIME_SCALE_MAX);
+    for (const cJSON *k = c->child; k; k = k->next)
+        if (strcmp(k->string, "unit") && strcmp(k->string, "scale_factor"))
+            return pz_err_set(e, PZARR_EMETA, "\"data_type\" %s: unknown field \"%.40s\"", nm,
+                              k->string);
+    m->dtype = delta ? PZARR_TIMEDELTA64(u, (unsigned)d) : PZARR_DATETIME64(u, (unsigned)d);
+    m->itemsize = 8;
+    return 0;
+}
+
 static int v3_data_type(const cJSON *v, pz_meta *m, pz_err *e)
 {
     if (cJSON_IsObject(v)) {
         const cJSON *n = member(v, "name");
         if (cJSON_IsString(n) && strcmp(n->valuestring, "fixed_length_utf32") == 0)
             return v3_utf32(v, m, e);
+        if (cJSON_IsString(n) && (strcmp(n->valuestring, "numpy.datetime64") == 0 ||
+                                  strcmp(n->valuestring, "numpy.timedelta64") == 0))
+            return v3_time(v, n->valuestring[6] == 't', m, e);
         return pz_err_set(e, PZARR_EUNSUPPORTED,
                           "unsupported \"data_type\" \"%.64s\": of the data types "
-                          "in object form only fixed_length_utf32 is supported",
+                          "in object form fixed_length_utf32, numpy.datetime64 and "
+                          "numpy.timedelta64 are supported",
                           cJSON_IsString(n) ? n->valuestring : "?");
     }
     if (!cJSON_IsString(v))
@@ -782,6 +821,16 @@ static cJSON *attributes_json(const cJSON *attributes)
 
 cJSON *pz_meta_v3_data_type(pzarr_dtype t)
 {
+    if (pz_dtype_time_kind(t)) {
+        cJSON *o = cJSON_CreateObject(), *c = cJSON_CreateObject();
+        bool ok = o && c && add(o, "name", cJSON_CreateString(pzarr_dtype_name(t))) &&
+                  add(c, "unit", cJSON_CreateString(pz_time_unit_name(pz_dtype_time_unit(t)))) &&
+                  add(c, "scale_factor", cJSON_CreateNumber(pz_dtype_time_scale(t)));
+        if (ok && add(o, "configuration", c))
+            return o;
+        cJSON_Delete(o);
+        return NULL;
+    }
     if (pz_dtype_string_kind(t) != 'U')
         return cJSON_CreateString(pzarr_dtype_name(t));
     return named_json("fixed_length_utf32", "length_bytes",
@@ -815,7 +864,7 @@ static cJSON *emit_v3(const pz_meta *m)
 /* Keys sorted, as zarr-python 2 writes them. */
 static cJSON *emit_v2(const pz_meta *m)
 {
-    char dtype[8], sep[2] = {sep_of(m), '\0'};
+    char dtype[32], sep[2] = {sep_of(m), '\0'};
     pz_dtype_to_v2(m->dtype, m->v2_big_endian, dtype);
     cJSON *o = cJSON_CreateObject();
     bool ok = o && add(o, "chunks", dims_json(m->ndim, m->chunks)) &&

@@ -7,6 +7,7 @@
  */
 #include "format.h"
 
+#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -361,6 +362,8 @@ static cJSON *fill_complex(const char *s, pzarr_dtype t, bool *ok)
 static const char *default_fill(const plan *p)
 {
     pzarr_dtype t = p->sp->dtype;
+    if (pz_dtype_time_kind(t))
+        return "NaT"; /* 0 would be a real time, 1970-01-01 */
     bool named = false;
     for (int d = 0; d < p->sp->ndim; d++)
         named = named || (p->sp->dims[d] && p->sp->dims[d][0]);
@@ -401,6 +404,18 @@ static int fill_json(const plan *p, cJSON **out, pz_err *e)
         pz_err quiet;
         pz_err_clear(&quiet);
         ok = v && pz_fill_parse(v, t, 2, check, &isnull, &quiet) == 0;
+    } else if (pz_dtype_time_kind(t)) {
+        if (strcmp(s, "NaT") == 0 || strcmp(s, "nat") == 0) {
+            v = p->format == 3 ? cJSON_CreateString("NaT") : cJSON_CreateRaw("-9223372036854775808");
+        } else {
+            char *end;
+            errno = 0;
+            long long x = strtoll(s, &end, 10);
+            ok = *s && !*end && errno == 0 && x != INT64_MIN;
+            char txt[32];
+            snprintf(txt, sizeof txt, "%lld", x);
+            v = ok ? cJSON_CreateRaw(txt) : NULL;
+        }
     } else if (t == PZARR_BOOL) {
         ok = !strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "false") || !strcmp(s, "0");
         v = ok ? cJSON_CreateBool(s[0] == 't' || s[0] == '1') : NULL;
@@ -617,7 +632,7 @@ static cJSON *v2_compressor(const plan *p)
 static cJSON *v2_document(const plan *p, cJSON *fill)
 {
     const pzarr_spec *sp = p->sp;
-    char dtype[8];
+    char dtype[32];
     pz_dtype_to_v2(sp->dtype, p->big, dtype);
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddNumberToObject(doc, "zarr_format", 2);
