@@ -59,6 +59,7 @@ typedef struct bench_opts {
     int to_format;        /* 0: the source's */
     int memory_mib;       /* the copy's budget per rank; 0: pzarr's default */
     int keep;             /* copy: leave the source (for zarr-python + dask) */
+    int no_floor;         /* copy: skip the read_all + write floor */
 } bench_opts;
 
 typedef struct bench_row {

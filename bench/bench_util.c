@@ -52,6 +52,7 @@ void bench_usage(const bench_ctx *c)
             "  --to-format 2|3      copy: the target's format (default the source's)\n"
             "  --memory MIB         copy: the budget per rank (default pzarr's)\n"
             "  --keep               copy: leave the source array (DIR/src.zarr/a)\n"
+            "  --no-floor           copy: only the copy (no read_all + write floor)\n"
             "  --json               JSON on rank 0 instead of the table\n",
             c->prog);
 }
@@ -200,6 +201,8 @@ static int parse_flag(bench_opts *o, const char *key)
         o->plain = 1;
     else if (!strcmp(key, "keep"))
         o->keep = 1;
+    else if (!strcmp(key, "no-floor"))
+        o->no_floor = 1;
     else
         return 1;
     return 0;

@@ -198,7 +198,7 @@ int pzb_copy(bench_ctx *c)
      * a target codec the baseline lacks leaves it out). */
     double codec_floor = -1;
     bench_codec tk;
-    if (c->o.codec.kind != CODEC_NONE &&
+    if (!c->o.no_floor && c->o.codec.kind != CODEC_NONE &&
         bench_parse_codec(to_codec(c), &tk) == 0) {
         bench_progress(c, "copy: the codecs alone");
         pzb_codec_result rs, rt;
@@ -223,7 +223,8 @@ int pzb_copy(bench_ctx *c)
     double grow = 0, g1;
     for (int rep = 0; rep < reps; rep++) {
         bench_progress(c, "copy: sample %d/%d", rep + 1, reps);
-        floor_once(c, &g, to, s, &t[rep], &t[reps + rep], rep == 0);
+        if (!c->o.no_floor)
+            floor_once(c, &g, to, s, &t[rep], &t[reps + rep], rep == 0);
         t[2 * reps + rep] = t[rep] + t[reps + rep];
         t[3 * reps + rep] = copy_once(c, &g, to, &g1, rep == 0);
         if (g1 > grow)
@@ -231,9 +232,12 @@ int pzb_copy(bench_ctx *c)
     }
     bench_progress_done(c);
     double bytes = global_bytes(&g);
-    bench_add_row(c, "floor: pzarr read_all", t, reps, bytes, 0, -1);
-    bench_add_row(c, "floor: pzarr write", t + reps, reps, bytes, 0, -1);
-    int ref = bench_add_row(c, "floor: read_all + write", t + 2 * reps, reps, bytes, 0, -1);
+    int ref = -1;
+    if (!c->o.no_floor) {
+        bench_add_row(c, "floor: pzarr read_all", t, reps, bytes, 0, -1);
+        bench_add_row(c, "floor: pzarr write", t + reps, reps, bytes, 0, -1);
+        ref = bench_add_row(c, "floor: read_all + write", t + 2 * reps, reps, bytes, 0, -1);
+    }
     bench_add_row(c, "pzarr_array_copy", t + 3 * reps, reps, bytes, 0, ref);
     if (codec_floor > 0)
         bench_add_row(c, "codecs alone (decode + encode) / ranks", &codec_floor, 1, bytes, 0, -1);
@@ -241,6 +245,8 @@ int pzb_copy(bench_ctx *c)
     bench_metric_num(c, "copy_budget_mib", (double)(budget >> 20));
     bench_metric_num(c, "copy_peak_growth_mib", grow);
     bench_metric_num(c, "split_axis", s);
+    bench_metric_str(c, "to_codec", "%s", to_codec(c));
+    bench_metric_str(c, "to_chunks", "%s", tc);
     free(t);
     char p[BENCH_PATH_MAX];
     if (c->o.keep)

@@ -334,6 +334,105 @@ def sec_zp(docs):
                  "pzarr/zp", "pzarr read GB/s", "zarr-python read GB/s", "pzarr/zp"], rows))
 
 
+# ------------------------------------------------------------------ copy (issue 18)
+
+
+def sec_copy(docs):
+    """pzarr copy beside its floor (pzarr read_all + write, same run) and dask +
+    zarr-python on the same source; peak memory; zfp against libzfp."""
+    out = ["## Copy: rechunk a checkpoint (issue 18)\n",
+           "`pzarr-bench copy`: the source is a float64 array in 32³ chunks, zstd:1, Zarr v2 "
+           "on tmpfs; the target 512x16x16-style chunks (NX,16,16). *floor* = pzarr's own "
+           "read_all of every rank's share plus its write of the same bytes into an array "
+           "of the target's chunks, timed in the same run; *codecs alone* = decoding every "
+           "source chunk and encoding every target chunk on one core, divided by the "
+           "ranks. dask + zarr-python: `da.from_zarr(src).rechunk(...).to_zarr(...)`, "
+           "threaded scheduler with 2 workers, on the same source store.\n"]
+    rows = []
+    for d in sorted(pick(docs, "pzarr-bench", "copy", tmpfs=None, durable=None),
+                    key=lambda d: d["file"]):
+        if d["file"].startswith("copy-mem") or d["file"].startswith("copy-src"):
+            continue
+        cp, fl = row(d, "pzarr_array_copy"), row(d, "floor: read_all + write")
+        cf = row(d, "codecs alone (decode + encode) / ranks")
+        tag = "1g" if "-1g-" in d["file"] else "256m"
+        codec = d["metrics"].get("to_codec", "?")
+        dk = by_file(docs, "dask-%s-%s" % (codec.replace(":", "_"), tag))
+        dr = row(dk, "dask + zarr-python rechunk") if dk else None
+        rows.append((d["ranks"], d["metrics"].get("shape"), codec,
+                     fmt(cp and cp["best_s"] * 1e3, "%.0f"), fmt(fl and fl["best_s"] * 1e3, "%.0f"),
+                     fmt(ratio(cp and cp["best_s"], fl and fl["best_s"]), "%.2f"),
+                     fmt(cf and cf["best_s"] * 1e3, "%.0f"),
+                     fmt(dr and dr["best_s"] * 1e3, "%.0f"),
+                     fmt(ratio(dr and dr["best_s"], cp and cp["best_s"]), "%.2f"),
+                     fmt(d["metrics"].get("copy_peak_growth_mib"), "%.0f")))
+    out.append(table(["ranks", "shape", "to codec", "copy ms", "floor ms", "copy/floor time",
+                      "codecs alone ms", "dask ms", "dask/copy time", "peak growth MiB/rank"],
+                     rows))
+    mem = []
+    for d in pick(docs, "pzarr-bench", "copy", tmpfs=None, durable=None):
+        if d["file"].startswith("copy-mem"):
+            mem.append((d["ranks"], d["metrics"].get("shape"),
+                        d["metrics"].get("copy_budget_mib"),
+                        fmt(d["metrics"].get("copy_peak_growth_mib"), "%.0f")))
+    if mem:
+        out.append("Peak memory per rank (VmHWM above the resident size before the copy) at "
+                   "one budget, for a 256 MiB and a 4 GiB array:\n")
+        out.append(table(["ranks", "shape", "budget MiB", "peak growth MiB"], sorted(mem)))
+    z = by_file(docs, "zfp")
+    if z:
+        out.append("zfp inside pzarr's codec chain against libzfp alone (%s; same bytes: %s):\n"
+                   % (z["title"], z["metrics"].get("same_bytes")))
+        out.append(table(["case", "best ms", "GB/s"],
+                         [(r["name"], fmt(r["best_s"] * 1e3), fmt(r.get("gbps")))
+                          for r in z["rows"]]))
+    return "\n".join(out)
+
+
+def copy_targets(docs):
+    out = ["### Copy targets (issue 18)\n"]
+
+    def line(name, pairs, ok, crit):
+        vals = [v for _, v in pairs]
+        detail = ", ".join("%s: %s" % (k, fmt(v, "%.2f")) for k, v in pairs)
+        out.append("- **%s** — %s (%s). %s" % (name, verdict(vals, ok), crit, detail))
+
+    pairs, fl = [], []
+    for d in pick(docs, "pzarr-bench", "copy", tmpfs=None, durable=None):
+        if d["file"].startswith(("copy-mem", "copy-src")):
+            continue
+        cp, f = row(d, "pzarr_array_copy"), row(d, "floor: read_all + write")
+        tag = "1g" if "-1g-" in d["file"] else "256m"
+        codec = d["metrics"].get("to_codec", "?")
+        name = "%s %s %d ranks" % (tag, codec, d["ranks"])
+        fl.append((name, ratio(cp and cp["best_s"], f and f["best_s"])))
+        if d["ranks"] == 2:
+            dk = by_file(docs, "dask-%s-%s" % (codec.replace(":", "_"), tag))
+            dr = row(dk, "dask + zarr-python rechunk") if dk else None
+            pairs.append((name, ratio(dr and dr["best_s"], cp and cp["best_s"])))
+    line("Rechunk at 2 ranks ≥ 2.5 × dask + zarr-python", pairs, lambda v: v >= 2.5,
+         "dask time / copy time")
+    line("Rechunk ≤ 1.25 × (pzarr read_all + write of the same bytes)", fl,
+         lambda v: v <= 1.25, "copy time / floor time")
+    mem = []
+    for d in pick(docs, "pzarr-bench", "copy", tmpfs=None, durable=None):
+        if d["file"].startswith("copy-mem"):
+            b, g = d["metrics"].get("copy_budget_mib"), d["metrics"].get("copy_peak_growth_mib")
+            mem.append(("%s %d ranks" % (d["metrics"].get("shape"), d["ranks"]),
+                        ratio(g, b)))
+    line("Peak memory per rank ≤ budget + 10 %, the same for 256 MiB and 4 GiB", mem,
+         lambda v: v <= 1.1, "peak growth / budget")
+    z = by_file(docs, "zfp")
+    zp = []
+    if z:
+        for k, v in sorted(z["metrics"].items()):
+            if k.endswith("pzarr/libzfp"):
+                zp.append((k.replace(" pzarr/libzfp", ""), v))
+    line("zfp encode and decode inside pzarr ≥ 0.9 × libzfp alone, one core", zp,
+         lambda v: v >= 0.9, "libzfp time / pzarr time")
+    return "\n".join(out) + "\n"
+
+
 # ------------------------------------------------------------------ targets
 
 
@@ -489,8 +588,8 @@ def main():
              "Times are the best of the samples (medians are in the appendix); every "
              "run checks the data it read back. All files live in the page cache "
              "(see the fs columns for the scratch file system): reads are warm.\n",
-             targets(docs), sec_checkpoint(docs), sec_durable(docs), sec_codec(docs), sec_restart(docs),
-             sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs), sec_scale(docs)]
+             targets(docs), copy_targets(docs), sec_checkpoint(docs), sec_durable(docs), sec_codec(docs), sec_restart(docs),
+             sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs), sec_scale(docs), sec_copy(docs)]
     if failed:
         parts.append("## Failed runs\n\n" + "\n".join("- " + f for f in failed) + "\n")
     parts.append(appendix(docs))

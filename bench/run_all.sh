@@ -107,6 +107,55 @@ if [ -n "$DP_SHAPE" ] && [ -d /dev/shm ]; then
         fi
     done
 fi
+# Copy (issue 18): a 512x256x256 float64 checkpoint (256 MiB; 1024x512x256,
+# 1 GiB) in 32^3 zstd:1 chunks rechunked to 512x16x16 zstd:1 and to v2 zfp
+# accuracy 1e-3, beside pzarr's read_all + write floor and dask + zarr-python
+# on the same store; the peak per rank at the same budget for 256 MiB and
+# 4 GiB (CP_RANKS="" skips; CP_BIG=0 skips the 4 GiB case).
+CP_RANKS=${CP_RANKS-1 2}
+if [ -n "$CP_RANKS" ] && [ -d /dev/shm ]; then
+    cpdir=/dev/shm/pzarr-bench-$$-cp
+    for n in $CP_RANKS; do
+        for shape in 512,256,256 1024,512,256; do
+            tag=$([ "$shape" = 512,256,256 ] && echo 256m || echo 1g)
+            run "copy-zstd-$tag-np$n" $MPIEXEC -n "$n" "$bin/pzarr-bench" copy --shape "$shape" \
+                --codec zstd:1 --format 2 --reps "$REPS" --dir "$cpdir"
+            run "copy-zfp-$tag-np$n" $MPIEXEC -n "$n" "$bin/pzarr-bench" copy --shape "$shape" \
+                --codec zstd:1 --format 2 --to-codec zfp:accuracy:0.001 --to-format 2 \
+                --reps "$REPS" --dir "$cpdir"
+        done
+    done
+    # dask + zarr-python, 2 threads, on the source pzarr-bench leaves (--keep)
+    if "$PY" -c "import dask, zarr" 2>/dev/null; then
+        for shape in 512,256,256 1024,512,256; do
+            tag=$([ "$shape" = 512,256,256 ] && echo 256m || echo 1g)
+            run "copy-src-$tag" $MPIEXEC -n 1 "$bin/pzarr-bench" copy --shape "$shape" --codec zstd:1 \
+                --format 2 --keep --reps 1 --no-floor --dir "$cpdir-dask"
+            nx=${shape%%,*}
+            for c in zstd:1 zfp:accuracy:0.001; do
+                run "dask-${c//:/_}-$tag" "$PY" "$here/zarr_python/zp_rechunk.py" \
+                    "$cpdir-dask/src.zarr/a" --to-chunks "$nx,16,16" --codec "$c" --threads 2 \
+                    --reps "$REPS"
+            done
+            rm -rf "$cpdir-dask"
+        done
+    fi
+    # memory: the same budget (256 MiB) for a 256 MiB and a 4 GiB array
+    for n in $CP_RANKS; do
+        run "copy-mem-256m-np$n" $MPIEXEC -n "$n" "$bin/pzarr-bench" copy --shape 512,256,256 \
+            --codec zstd:1 --memory 256 --reps 1 --no-floor --dir "$cpdir"
+        if [ "${CP_BIG:-1}" != 0 ]; then
+            run "copy-mem-4g-np$n" $MPIEXEC -n "$n" "$bin/pzarr-bench" copy --shape 2048,512,512 \
+                --codec zstd:1 --memory 256 --reps 1 --no-floor --dir "$cpdir"
+        fi
+    done
+    rm -rf "$cpdir"
+fi
+# zfp inside pzarr's codec chain against libzfp alone, one core.
+if [ -x "$bin/pzarr-zfp-bench" ]; then
+    "$bin/pzarr-zfp-bench" --reps "$((REPS > 3 ? REPS : 3))" --json >"$res/zfp.json" 2>"$res/zfp.err" ||
+        printf '{"failed": "pzarr-zfp-bench: %s"}\n' "$(tail -c 300 "$res/zfp.err" | tr '\n"' '  ')" >"$res/zfp.json"
+fi
 # Scale without a cluster: flush and read_all at 2-64 ranks, oversubscribed,
 # small data, default ownership (SCALE_RANKS="" to skip; ~8 minutes here).
 for n in ${SCALE_RANKS-2 4 8 16 32 64}; do

@@ -32,7 +32,8 @@ typedef struct mode {
     double value;
 } mode;
 
-static const mode modes[] = {
+#define NMODES 4
+static const mode modes[NMODES] = {
     {"fixed_accuracy 1e-3", "{\"mode\": \"fixed_accuracy\", \"tolerance\": 0.001}", 0, 1e-3},
     {"fixed_rate 16", "{\"mode\": \"fixed_rate\", \"rate\": 16}", 1, 16},
     {"fixed_precision 20", "{\"mode\": \"fixed_precision\", \"precision\": 20}", 2, 20},
@@ -98,9 +99,10 @@ int main(int argc, char **argv)
                                           20 * sin(0.03 * (double)z) + 0.01 * ((s >> 8) / 16777216.0 - 0.5);
         }
     if (json)
-        printf("{\"tool\": \"pzarr-zfp-bench\", \"chunk\": [%lu, %lu, %lu], \"chunks\": %d, "
-               "\"reps\": %d, \"rows\": [",
-               cs[0], cs[1], cs[2], nchunks, reps);
+        printf("{\"tool\": \"pzarr-zfp-bench\", \"pattern\": \"zfp\", \"ranks\": 1, "
+               "\"title\": \"zfp inside pzarr vs libzfp alone: %d chunks of %lux%lux%lu float64, "
+               "one core\", \"rows\": [",
+               nchunks, cs[0], cs[1], cs[2]);
     else
         printf("pzarr-zfp-bench: %d chunks of %lux%lux%lu float64 (%.1f MiB), one core, best of "
                "%d\n  %-22s %12s %12s %12s %12s %8s %8s  %s\n",
@@ -108,7 +110,8 @@ int main(int argc, char **argv)
                "zfp enc ms", "pzarr enc ms", "zfp dec ms", "pzarr dec ms", "enc x", "dec x",
                "bytes");
     int bad_total = 0;
-    for (size_t mi = 0; mi < sizeof modes / sizeof modes[0]; mi++) {
+    double res[NMODES][4];
+    for (size_t mi = 0; mi < NMODES; mi++) {
         const mode *m = &modes[mi];
         char doc[512];
         snprintf(doc, sizeof doc, "[{\"name\": \"zfp\", \"configuration\": %s}]", m->v3_config);
@@ -156,19 +159,33 @@ int main(int argc, char **argv)
         pz_buf_free(&out);
         bad_total += bad;
         double ex = best[0] / best[1], dx = best[2] / best[3];
-        if (json)
-            printf("%s{\"mode\": \"%s\", \"zfp_encode\": %.6f, \"pzarr_encode\": %.6f, "
-                   "\"zfp_decode\": %.6f, \"pzarr_decode\": %.6f, \"encode_ratio\": %.3f, "
-                   "\"decode_ratio\": %.3f, \"bytes\": %zu, \"same_bytes\": %s}",
-                   mi ? ", " : "", m->name, best[0], best[1], best[2], best[3], ex, dx, total,
-                   bad ? "false" : "true");
-        else
+        for (int i = 0; i < 4; i++)
+            res[mi][i] = best[i];
+        if (!json)
             printf("  %-22s %12.2f %12.2f %12.2f %12.2f %8.2f %8.2f  %zu%s\n", m->name,
                    best[0] * 1e3, best[1] * 1e3, best[2] * 1e3, best[3] * 1e3, ex, dx, total,
                    bad ? " (BYTES DIFFER)" : "");
     }
-    if (json)
-        printf("]}\n");
+    if (json) {
+        static const char *const what[4] = {"libzfp encode", "pzarr encode", "libzfp decode",
+                                            "pzarr decode"};
+        double gb = (double)nbytes * nchunks / 1e9;
+        int first = 1;
+        for (size_t mi = 0; mi < NMODES; mi++)
+            for (int i = 0; i < 4; i++) {
+                printf("%s{\"name\": \"%s: %s\", \"best_s\": %.6f, \"median_s\": %.6f, "
+                       "\"gbps\": %.4f}",
+                       first ? "" : ", ", modes[mi].name, what[i], res[mi][i], res[mi][i],
+                       gb / res[mi][i]);
+                first = 0;
+            }
+        printf("], \"metrics\": {\"same_bytes\": \"%s\"", bad_total ? "no" : "yes");
+        for (size_t mi = 0; mi < NMODES; mi++)
+            printf(", \"%s encode pzarr/libzfp\": %.3f, \"%s decode pzarr/libzfp\": %.3f",
+                   modes[mi].name, res[mi][0] / res[mi][1], modes[mi].name,
+                   res[mi][2] / res[mi][3]);
+        printf("}}\n");
+    }
     free(data);
     free(back);
     free(enc);

@@ -397,6 +397,10 @@ typedef struct pzarr_copy_options {
                                          data; 0: PZARR_COPY_MEMORY */
     int resume;                       /* an unfinished copy at `name` goes on
                                          where it stopped (else: refused) */
+    int reencode;                     /* decode and encode every chunk even
+                                         when the target's chunk files would
+                                         be the source's (by default those
+                                         are moved as they are) */
     /* Called on rank 0 after each committed slab: bytes copied so far (of
      * the copy's shape) and in all. NULL for none. */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -419,7 +423,10 @@ typedef struct pzarr_copy_options {
  * call with opt->resume (committed slabs are not copied again). An array
  * already at `name` is refused otherwise. The source's pending writes are
  * flushed first; nothing else of it changes. An error names the array and
- * the chunk; the target keeps the slabs committed before it. Collective.
+ * the chunk; the target keeps the slabs committed before it. When the
+ * target has the source's chunk grid, codecs, data type and fill value (a
+ * change of format, name or attributes; a region of whole chunks), chunk
+ * files are moved as they are, byte for byte, without decoding. Collective.
  */
 int pzarr_array_copy(pzarr_array *src, pzarr_store *dst, const char *name,
                      const pzarr_copy_options *opt);

@@ -67,17 +67,23 @@ def main():
         ok = bool((out[:] == src[:]).all())
     shutil.rmtree(dst, ignore_errors=True)
     nbytes = src.nbytes
-    res = {"tool": "zp_rechunk", "threads": a.threads, "codec": a.codec,
-           "to_chunks": list(chunks), "bytes": nbytes, "best": min(times),
-           "median": statistics.median(times), "ok": ok,
-           "versions": {"zarr": zarr.__version__, "dask": dask.__version__,
-                        "numcodecs": numcodecs.__version__}}
+    best, med = min(times), statistics.median(times)
+    res = {"tool": "zp_rechunk", "pattern": "rechunk", "ranks": 1,
+           "title": "dask %s + zarr-python %s: rechunk %s to %s (%s, %d threads)" % (
+               dask.__version__, zarr.__version__, "x".join(map(str, src.shape)),
+               "x".join(map(str, chunks)), a.codec, a.threads),
+           "rows": [{"name": "dask + zarr-python rechunk", "best_s": best, "median_s": med,
+                     "gbps": nbytes / best / 1e9}],
+           "metrics": {"codec": a.codec, "threads": a.threads, "bytes": nbytes,
+                       "shape": "x".join(map(str, src.shape)),
+                       "to_chunks": ",".join(map(str, chunks)), "values": "ok" if ok else "WRONG",
+                       "numcodecs": numcodecs.__version__}}
     if a.json:
         print(json.dumps(res))
     else:
         print("dask + zarr-python rechunk to %s (%s, %d threads): best %.3f s, median %.3f s, "
               "%.3f GB/s, values %s" % ("x".join(map(str, chunks)), a.codec, a.threads,
-                                        res["best"], res["median"], nbytes / res["best"] / 1e9,
+                                        best, med, nbytes / best / 1e9,
                                         "ok" if ok else "WRONG"))
     sys.exit(0 if ok else 1)
 

@@ -42,6 +42,16 @@ ok mpz 2 copy sh plain --shards none -q
 jcheck plain/zarr.json 'd["codecs"][0]["name"] == "bytes" and d["chunk_grid"]["configuration"]["chunk_shape"] == [10, 6, 9]' "unsharded keeps the inner chunks"
 ok pz get plain -o plain.out && same base.in plain.out "sharded -> plain"
 
+# Nothing but the format changes: chunk files moved byte for byte (no
+# decoding), also for a region of whole chunks; values the same.
+ok mpz 2 copy src/temp raw2 --format 2 -q
+same src/temp/c/1/2/0 raw2/1.2.0 "format-only copy moves chunk files as they are"
+ok np zarr2 raw2 base.in
+ok mpz 3 copy src/temp rawr --region 8:40,8:24,6:18 -q
+same src/temp/c/2/1/1 rawr/c/1/0/0 "a region of whole chunks moves chunk files as they are"
+np slice base.in float64 $SHAPE "8:40,8:24,6:18" rawr.want
+ok pz get rawr -o rawr.out && same rawr.want rawr.out "region of whole chunks: values"
+
 # a region, converted to float32
 ok mpz 2 copy src/temp reg --region 3:33,5:,:-4 --dtype float32 --chunks 6,6,6 -q
 np slice base.in float64 $SHAPE "3:33,5:,:-4" reg.f64
@@ -116,8 +126,14 @@ expect_absent a1.pzarr-old "old DST removed"
 # A corrupt source chunk: the error names the array and the chunk; DST absent.
 cp -r src srcbad
 printf 'garbage' >srcbad/temp/c/1/0/0
-bad 1 "temp.*c/1/0/0|c/1/0/0.*temp" mpz 2 copy srcbad/temp cbad -q
+bad 1 "temp.*c/1/0/0|c/1/0/0.*temp" mpz 2 copy srcbad/temp cbad --chunks 8,8,3 -q
 expect_absent cbad "corrupt source: no DST"
+expect_absent cbad.pzarr-partial "corrupt source: nothing left"
+# a copy that changes nothing moves the files as they are, the corrupt one
+# too; --reencode decodes every chunk, and finds it
+ok mpz 2 copy srcbad/temp cmoved -q
+same srcbad/temp/c/1/0/0 cmoved/c/1/0/0 "a copy that changes nothing moves even a corrupt chunk"
+bad 1 "c/1/0/0" mpz 2 copy srcbad/temp cbad2 --reencode -q
 
 # Killed after its second slab (of many): no DST, info says so, --resume
 # finishes without rewriting the first slabs' chunk files.

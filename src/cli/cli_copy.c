@@ -43,7 +43,7 @@ typedef struct cp_args {
     const char *codec, *region, *dtype;
     int format;
     uint64_t memory;
-    bool resume, overwrite, quiet, progress;
+    bool resume, overwrite, quiet, progress, reencode;
 } cp_args;
 
 typedef struct cp_run {
@@ -135,7 +135,7 @@ static int parse_copy_args(cli *c, int argc, char **argv, cp_args *a)
             val = eq + 1;
         bool flag = !strcmp(name, "--resume") || !strcmp(name, "--overwrite") ||
                     !strcmp(name, "--progress") || !strcmp(name, "-q") ||
-                    !strcmp(name, "--quiet");
+                    !strcmp(name, "--quiet") || !strcmp(name, "--reencode");
         if (flag) {
             if (val)
                 return cli_usage(c, "option '%s' takes no value", name);
@@ -145,6 +145,8 @@ static int parse_copy_args(cli *c, int argc, char **argv, cp_args *a)
                 a->overwrite = true;
             else if (!strcmp(name, "--progress"))
                 a->progress = true;
+            else if (!strcmp(name, "--reencode"))
+                a->reencode = true;
             else
                 a->quiet = true;
             continue;
@@ -282,6 +284,7 @@ static int copy_array(cp_run *r, const char *sname, const char *dname, const cha
     o.codec = a->codec;
     o.memory = a->memory;
     o.resume = a->resume;
+    o.reencode = a->reencode;
     o.progress = on_progress;
     o.progress_ctx = r;
     const cp_rule *ch = rule_for(a->chunks, a->nchunks, rel, info.ndim);

@@ -84,7 +84,7 @@ static const cli_command cli_commands[] = {
     {"copy", cli_cmd_copy,
      "pzarr copy SRC DST [--chunks [NAME=]N,..] [--shards N,..|none] [--codec C]\n"
      "                    [--format 2|3] [--dtype T] [--region R] [--memory SIZE]\n"
-     "                    [--resume] [--overwrite] [--progress] [-q]",
+     "                    [--resume] [--overwrite] [--reencode] [--progress] [-q]",
      "Copies the array or group SRC (with every group, array and attribute\n"
      "under it) to DST, changing chunks, shards, codecs, format or data type\n"
      "on the way: rechunking a checkpoint for analysis, recompressing,\n"
@@ -105,6 +105,9 @@ static const cli_command cli_commands[] = {
      "  --memory SIZE       data a rank holds at most (512M default; 2G, ...)\n"
      "  --resume            finish an unfinished copy to DST\n"
      "  --overwrite         replace an existing DST (once the copy is done)\n"
+     "  --reencode          decode and encode every chunk even when nothing but\n"
+     "                      the format or names change (chunk files are then\n"
+     "                      moved as they are, byte for byte, by default)\n"
      "  -q                  print nothing\n"
      "  --progress          show the bar even under mpiexec (rank 0 draws it)\n"},
     {"clean", cli_cmd_clean, "pzarr clean PATH [-q]",

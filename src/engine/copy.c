@@ -25,6 +25,8 @@
 #include <string.h>
 
 #define CP_MARKER_MAX ((size_t)1 << 20)
+/* Chunk files of one slab of a raw copy (all ranks together). */
+#define PZ_COPY_RAW_SLAB 4096
 /* The data a rank aims to hold for one slab (see make_plan). */
 #define PZ_COPY_SLAB ((double)(16 << 20))
 
@@ -47,6 +49,7 @@ typedef struct cp_plan {
     uint64_t nslabs;
     bool straddle; /* cuts on target chunks only: source units on a cut are
                       read by both slabs */
+    bool raw;      /* chunk files moved as they are, PZ_COPY_RAW_SLAB a slab */
 } cp_plan;
 
 typedef struct cp_ctx {
@@ -558,6 +561,7 @@ static char *marker_text(const cp_ctx *c)
     cJSON_AddNumberToObject(plan, "slab_axis", c->p.k);
     cJSON_AddNumberToObject(plan, "tiles_per_slab", (double)c->p.m);
     cJSON_AddBoolToObject(plan, "straddle", c->p.straddle);
+    cJSON_AddBoolToObject(plan, "raw", c->p.raw);
     cJSON_AddNumberToObject(plan, "slabs", (double)c->p.nslabs);
     cJSON_AddNumberToObject(plan, "done", (double)c->done);
     return pz_json_print_take(o, true);
@@ -611,6 +615,26 @@ static int marker_adopt(cp_ctx *c, const pz_buf *b, pz_err *e)
     if (d != c->t.ndim) {
         rc = pz_err_set(e, PZARR_EINVAL,
                         "the unfinished copy at '%s' was started on another region", c->canon);
+        goto out;
+    }
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(plan, "raw");
+    if (cJSON_IsTrue(raw) != c->p.raw) {
+        rc = pz_err_set(e, PZARR_EINVAL,
+                        "the unfinished copy at '%s' was started another way (moving chunk "
+                        "files or re-encoding them): remove it",
+                        c->canon);
+        goto out;
+    }
+    if (c->p.raw) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(plan, "slabs");
+        const cJSON *done = cJSON_GetObjectItemCaseSensitive(plan, "done");
+        if (!cJSON_IsNumber(n) || (double)c->p.nslabs != n->valuedouble ||
+            !cJSON_IsNumber(done) || done->valuedouble < 0 ||
+            done->valuedouble > n->valuedouble) {
+            rc = pz_err_set(e, PZARR_EMETA, "%s: a malformed plan", c->marker);
+            goto out;
+        }
+        c->done = (uint64_t)done->valuedouble;
         goto out;
     }
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(plan, "split_axis");
@@ -790,6 +814,122 @@ static int copy_slab(cp_ctx *c, uint64_t i, void **buf, size_t *cap, void **cbuf
     return 0;
 }
 
+/* ------------------------------------------------------------ raw copies */
+
+static char *codecs_text(const pz_meta *m)
+{
+    return pz_json_print_take(pz_codecs_emit_v3(&m->pipeline, &m->shard, m->ndim), false);
+}
+
+/* Whether the target's chunk files are the source's, byte for byte: the
+ * same grid, codecs, data type and fill, and a region on chunk boundaries
+ * (or the array's end). Then the copy moves files and decodes nothing. */
+static bool raw_eligible(const cp_ctx *c)
+{
+    const pz_meta *sm = &c->src->m, *t = &c->t;
+    if (c->convert || sm->dtype != t->dtype || c->src->pending[0])
+        return false;
+    for (int d = 0; d < t->ndim; d++) {
+        uint64_t k = sm->chunks[d], end = c->start[d] + c->count[d];
+        if (k != t->chunks[d] || c->start[d] % k ||
+            (end != sm->shape[d] && end % k))
+            return false;
+    }
+    if (sm->shard.on != t->shard.on)
+        return false;
+    if (!sm->fill_null && (t->fill_null || memcmp(sm->fill, t->fill, sm->itemsize)))
+        return false;
+    char *a = codecs_text(sm), *b = codecs_text(t);
+    bool same = a && b && strcmp(a, b) == 0;
+    pz_free(a);
+    pz_free(b);
+    return same;
+}
+
+static void raw_plan(cp_ctx *c)
+{
+    uint64_t total = 1;
+    for (int d = 0; d < c->t.ndim; d++)
+        total *= c->count[d] ? (c->count[d] - 1) / c->t.chunks[d] + 1 : 0;
+    memset(&c->p, 0, sizeof c->p);
+    c->p.nd = c->t.ndim;
+    c->p.raw = true;
+    c->p.m = total; /* chunk files in all */
+    c->p.nslabs = total ? (total - 1) / PZ_COPY_RAW_SLAB + 1 : 1;
+}
+
+/* One slab of a raw copy: every rank moves its share of the slab's chunk
+ * files (read whole, staged under the target's names), then the commit. */
+static int raw_slab(cp_ctx *c, uint64_t i, pz_err *e)
+{
+    int nd = c->t.ndim, P = c->ds->size, rank = c->ds->rank;
+    uint64_t grid[PZ_MAX_NDIM], first = i * PZ_COPY_RAW_SLAB;
+    uint64_t last = first + PZ_COPY_RAW_SLAB < c->p.m ? first + PZ_COPY_RAW_SLAB : c->p.m;
+    for (int d = 0; d < nd; d++)
+        grid[d] = c->count[d] ? (c->count[d] - 1) / c->t.chunks[d] + 1 : 0;
+    pz_err le;
+    pz_err_clear(&le);
+    pz_buf b = {0};
+    for (uint64_t u = first + (uint64_t)rank; le.code == 0 && u < last; u += (uint64_t)P) {
+        uint64_t rc_[PZ_MAX_NDIM], cc[PZ_MAX_NDIM];
+        pz_unlinear(nd, grid, u, rc_);
+        for (int d = 0; d < nd; d++)
+            cc[d] = rc_[d] + c->start[d] / c->t.chunks[d];
+        char skey[256], dkey[256];
+        char *sp = NULL, *dp = NULL;
+        if (pz_meta_chunk_key(&c->src->m, cc, skey, sizeof skey) != 0 ||
+            pz_meta_chunk_key(&c->dst->m, rc_, dkey, sizeof dkey) != 0) {
+            pz_err_set(&le, PZARR_EINVAL, "chunk key too long");
+            break;
+        }
+        sp = pz_path_join(c->src->dir, skey);
+        dp = pz_path_join(c->dst->dir, dkey);
+        pz_err re;
+        pz_err_clear(&re);
+        if (!sp || !dp)
+            pz_err_set(&le, PZARR_ENOMEM, "out of memory");
+        else if (pz_io_read_file(sp, &b, &re) != 0) {
+            if (re.code != PZARR_ENOENT) /* absent: the fill, nothing to move */
+                pz_err_set(&le, re.code, "reading chunk %s of '%s': %.600s", skey,
+                           c->src->name, re.msg);
+        } else {
+            c->src->s->stats.chunk_reads++;
+            c->src->s->stats.bytes_read += b.size;
+            if (pz_commit_stage_file(c->dst, &c->dst->st.c, dp, b.data, b.size, &re) != 0)
+                pz_err_set(&le, re.code, "writing chunk %s: %.600s", dkey, re.msg);
+            else {
+                c->ds->stats.chunk_writes++;
+                c->ds->stats.bytes_written += b.size;
+            }
+        }
+        pz_free(sp);
+        pz_free(dp);
+    }
+    pz_buf_free(&b);
+    if (le.code == 0 && rank == 0) {
+        c->done = i + 1;
+        char *text = marker_text(c);
+        const char *name = PZARR_COPY_MARKER;
+        if (!text)
+            pz_err_set(&le, PZARR_ENOMEM, "out of memory");
+        else
+            pz_commit_set_documents(&c->dst->st.c, &name, (const char *const *)&text, 1, &le);
+        pz_free(text);
+    }
+    if (le.code && c->dst->st.fail.code == 0)
+        c->dst->st.fail = le;
+    char point[48];
+    snprintf(point, sizeof point, "copy_write_%llu", (unsigned long long)i + 1);
+    pz_test_crash_point(c->ds, point);
+    int rc = pzarr_array_flush(c->dst);
+    if (rc)
+        return pz_err_set(e, rc, "writing '%s': %s", c->canon, c->dst->err.msg);
+    c->done = i + 1;
+    snprintf(point, sizeof point, "copy_slab_%llu", (unsigned long long)i + 1);
+    pz_test_crash_point(c->ds, point);
+    return 0;
+}
+
 static int run_copy(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
 {
     void *buf = NULL, *cbuf = NULL;
@@ -802,7 +942,7 @@ static int run_copy(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
     pzarr_array_set_write_limit(c->dst, limit);
     int rc = 0;
     for (uint64_t i = c->done; rc == 0 && i < c->p.nslabs; i++) {
-        rc = copy_slab(c, i, &buf, &cap, &cbuf, &ccap, e);
+        rc = c->p.raw ? raw_slab(c, i, e) : copy_slab(c, i, &buf, &cap, &cbuf, &ccap, e);
         if (rc == 0 && o && o->progress && c->ds->rank == 0)
             o->progress(o->progress_ctx, i + 1 == c->p.nslabs ? total : (i + 1) * per_slab,
                         total);
@@ -872,7 +1012,13 @@ int pzarr_array_copy(pzarr_array *src, pzarr_store *dst, const char *name,
         c.src_policy = src->policy;
         /* A resumed copy takes the marker's plan over today's (a plan does
          * not depend on the rank count; the split axis never changes). */
-        if (make_plan(&c, false, &e) == 0 && own_blocks(&c, &e) == 0 && mk.size)
+        /* Files as they are when nothing changes but names (or a region of
+         * whole chunks): any agreement needed is in the inputs, the same on
+         * every rank. */
+        bool raw = !o->reencode && raw_eligible(&c);
+        if (raw)
+            raw_plan(&c);
+        if ((raw || (make_plan(&c, false, &e) == 0 && own_blocks(&c, &e) == 0)) && mk.size)
             marker_adopt(&c, &mk, &e);
         if (pz_agree(dst->comm, &e) == 0) {
             pz_err me;
