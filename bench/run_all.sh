@@ -129,6 +129,7 @@ if [ -n "$CP_RANKS" ] && [ -d /dev/shm ]; then
     if "$PY" -c "import dask, zarr" 2>/dev/null; then
         for shape in 512,256,256 1024,512,256; do
             tag=$([ "$shape" = 512,256,256 ] && echo 256m || echo 1g)
+            mkdir -p "$cpdir-dask" # made here, so that pzarr-bench leaves it (and the source)
             run "copy-src-$tag" $MPIEXEC -n 1 "$bin/pzarr-bench" copy --shape "$shape" --codec zstd:1 \
                 --format 2 --keep --reps 1 --no-floor --dir "$cpdir-dask"
             nx=${shape%%,*}

@@ -149,7 +149,29 @@ contains
         ! A box at the far ragged corner: x 6..7, y 3..5, z 2..3.
         call check(pzarr_array_read(a, [6, 3, 2], box), 'read int32 corner')
         call expect(all(box == u(6:7, 3:5, 2:3)), 'int32 corner box')
+        call t_copy(a, u)
         call check(pzarr_array_close(a), 'close int32')
+    end subroutine
+
+    ! pzarr_array_copy from Fortran: new chunks (x first) and codec, then
+    ! the same values through the copy; a second copy onto it is refused.
+    subroutine t_copy(a, u)
+        type(pzarr_array), intent(in) :: a
+        integer(int32), intent(in) :: u(NX, NY, NZ)
+        type(pzarr_array) :: c
+        integer(int32) :: v(NX, NY, NZ)
+        integer(int64) :: ch(3)
+        integer :: nd
+        call check(pzarr_array_copy(a, s, 'int32_copy', chunks=[NX, 1, 2], codec='zstd:1', &
+                                    memory=1048576_int64), 'copy int32')
+        call check(pzarr_array_open(s, 'int32_copy', c), 'open the copy')
+        call check(pzarr_array_get_info(c, ndim=nd, chunks=ch), 'info of the copy')
+        call expect(nd == 3 .and. all(ch == [int(NX, int64), 1_int64, 2_int64]), &
+                    'the copy''s chunks, x first')
+        call check(pzarr_array_read_all(c, [1, 1, 1], v), 'read the copy')
+        call expect(all(v == u), 'the copy''s values')
+        call check(pzarr_array_close(c), 'close the copy')
+        call expect(pzarr_array_copy(a, s, 'int32_copy') == PZARR_EEXIST, 'a copy onto it refused')
     end subroutine
 
     subroutine t_int64()

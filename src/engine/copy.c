@@ -442,11 +442,24 @@ static int make_plan(cp_ctx *c, bool straddle, pz_err *e)
      * (reused pages, cached) beats one large cold one; larger only when a
      * tile is larger, smaller when the budget says so. */
     double target = budget < (double)PZ_COPY_SLAB ? budget : (double)PZ_COPY_SLAB;
-    for (int pass = 0; pass < 2; pass++) {
+    /* A slab cut along s belongs to one rank's block: the others would
+     * wait. So first every position but s's (last), about the target, then
+     * the budget, one tile; s's own position last. */
+    for (int pass = 0; pass < 3; pass++) {
         double cap = pass == 0 ? target : budget;
         for (int k = 0; k < nd; k++) {
+            if ((pass < 2 && k == nd - 1 && nd > 1) || (pass == 2 && k != nd - 1))
+                continue;
             if (slab_cost(c, p, k, 1, per_elem, share_s) > cap)
                 continue;
+            if (pass == 1) { /* over the target: the smallest slab there is */
+                p->k = k;
+                p->m = 1;
+                p->nslabs = p->ax[p->order[k]].ntiles;
+                for (int j = 0; j < k; j++)
+                    p->nslabs *= p->ax[p->order[j]].ntiles;
+                return 0;
+            }
             /* The first position where one tile fits: as many as fit. */
             uint64_t nt = p->ax[p->order[k]].ntiles, lo = 1, hi = nt;
             while (lo < hi) {

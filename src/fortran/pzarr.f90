@@ -85,6 +85,7 @@ module pzarr
     public :: pzarr_array_dimension_names, pzarr_array_set_owner
     public :: pzarr_group_create, pzarr_node_kind_of, pzarr_group_list
     public :: pzarr_attrs_get, pzarr_attrs_set, pzarr_attrs_update
+    public :: pzarr_array_copy
 
     interface pzarr_open
         module procedure open_f08, open_int
@@ -199,6 +200,15 @@ module pzarr
             type(c_ptr), value :: a
             integer(c_int), intent(out) :: ndim, dtype
             integer(c_int64_t), intent(out) :: shape(*), chunks(*)
+        end function
+        integer(c_int) function c_array_copy(a, s, name, n, chunks, codec, fmt, memory, resume, &
+                                             reencode) bind(C, name="pzarr_f_array_copy")
+            import :: c_int, c_ptr, c_int64_t, c_char
+            type(c_ptr), value :: a, s
+            character(kind=c_char), intent(in) :: name(*), codec(*)
+            integer(c_int), value :: n, fmt, resume, reencode
+            integer(c_int64_t), intent(in) :: chunks(*)
+            integer(c_int64_t), value :: memory
         end function
         integer(c_int) function c_array_resize(a, n, shape) bind(C, name="pzarr_f_array_resize")
             import :: c_int, c_ptr, c_int64_t
@@ -507,6 +517,48 @@ contains
         if (present(chunks)) then
             chunks = 0
             chunks(1:min(n, size(chunks))) = ch(1:min(n, size(chunks)))
+        end if
+    end function
+
+    ! Copies the array to a new array `name` of store (of the same ranks),
+    ! with other chunks (x first), codec, format; see pzarr_array_copy in
+    ! pzarr.h: slabs read once and written once, a marker until the last is
+    ! committed, resume to finish a killed copy. Collective.
+    integer function pzarr_array_copy(array, store, name, chunks, codec, zarr_format, memory, &
+                                      resume, reencode) result(rc)
+        type(pzarr_array), intent(in) :: array
+        type(pzarr_store), intent(in) :: store
+        character(len=*), intent(in) :: name
+        integer, intent(in), optional :: chunks(:)
+        character(len=*), intent(in), optional :: codec
+        integer, intent(in), optional :: zarr_format
+        integer(int64), intent(in), optional :: memory
+        logical, intent(in), optional :: resume, reencode
+        integer(c_int64_t) :: ch(PZARR_MAX_NDIM)
+        integer(c_int) :: n, fmt, res, ree
+        integer(c_int64_t) :: mem
+        ch = 0
+        n = 0
+        if (present(chunks)) then
+            n = int(min(size(chunks), PZARR_MAX_NDIM), c_int)
+            ch(1:n) = int(chunks(1:n), c_int64_t)
+        end if
+        fmt = 0
+        if (present(zarr_format)) fmt = int(zarr_format, c_int)
+        mem = 0
+        if (present(memory)) mem = int(memory, c_int64_t)
+        res = 0
+        if (present(resume)) then
+            if (resume) res = 1
+        end if
+        ree = 0
+        if (present(reencode)) then
+            if (reencode) ree = 1
+        end if
+        if (present(codec)) then
+            rc = c_array_copy(array%p, store%p, cstr(name), n, ch, cstr(codec), fmt, mem, res, ree)
+        else
+            rc = c_array_copy(array%p, store%p, cstr(name), n, ch, cstr(''), fmt, mem, res, ree)
         end if
     end function
 

@@ -278,6 +278,33 @@ int pzarr_f_array_info(pzarr_array *a, int *ndim, int *dtype, int64_t *shape, in
     return 0;
 }
 
+/* pzarr_array_copy with chunks in Fortran order (n 0: the source's), a
+ * codec string ("" for the source's), the format (0: the source's). */
+int pzarr_f_array_copy(pzarr_array *a, pzarr_store *s, const char *name, int n,
+                       const int64_t *chunks, const char *codec, int fmt, int64_t memory,
+                       int resume, int reencode)
+{
+    pzarr_array_info in;
+    int rc = pzarr_array_get_info(a, &in);
+    if (rc)
+        return rc;
+    if (n != 0 && n != in.ndim)
+        return fail(a, PZARR_EINVAL, "chunks has a different number of dimensions than the array");
+    pzarr_copy_options o;
+    memset(&o, 0, sizeof o);
+    for (int i = 0; i < n; i++) {
+        if (chunks[i] < 1)
+            return fail(a, PZARR_EINVAL, "a chunk size is below 1");
+        o.chunks[n - 1 - i] = (uint64_t)chunks[i];
+    }
+    o.codec = codec && codec[0] ? codec : NULL;
+    o.zarr_format = fmt;
+    o.memory = memory > 0 ? (uint64_t)memory : 0;
+    o.resume = resume;
+    o.reencode = reencode;
+    return pzarr_array_copy(a, s, name, &o);
+}
+
 int pzarr_f_array_resize(pzarr_array *a, int n, const int64_t *shape)
 {
     pzarr_array_info in;
