@@ -319,13 +319,25 @@ static int zfp_encode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
     return rc;
 }
 
-/* The stream in a zeroed, word-aligned buffer of room for `need` bytes
- * and more, attached to a new bitstream (NULL when out of memory). */
+/* The decoder's buffer, kept per thread from one chunk to the next: a
+ * stream of a few MiB in fresh pages would pay their faults every time. */
+static _Thread_local unsigned char *pad_buf;
+static _Thread_local size_t pad_cap;
+
+/* The stream in a word-aligned buffer of room for `need` bytes and more,
+ * attached to a new bitstream (NULL when out of memory). */
 static bitstream *padded(const unsigned char *in, size_t n, size_t need, unsigned char **buf)
 {
     size_t cap = ((need > n ? need : n) + 64 + 7) & ~(size_t)7;
-    pz_free(*buf);
-    *buf = pz_malloc(cap);
+    if (cap > pad_cap) {
+        unsigned char *p = pz_realloc(pad_buf, cap);
+        if (!p)
+            return NULL;
+        pad_buf = p;
+        pad_cap = cap;
+    }
+    *buf = pad_buf;
+    cap = pad_cap;
     if (!*buf)
         return NULL;
     memcpy(*buf, in, n);
@@ -425,7 +437,6 @@ static int zfp_decode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
         zfp_stream_close(zs);
     if (f)
         zfp_field_free(f);
-    pz_free(buf);
     return rc;
 }
 

@@ -444,15 +444,16 @@ static int make_plan(cp_ctx *c, bool straddle, pz_err *e)
     double target = budget < (double)PZ_COPY_SLAB ? budget : (double)PZ_COPY_SLAB;
     /* A slab cut along s belongs to one rank's block: the others would
      * wait. So first every position but s's (last), about the target, then
-     * the budget, one tile; s's own position last. */
-    for (int pass = 0; pass < 3; pass++) {
-        double cap = pass == 0 ? target : budget;
+     * within the budget, one tile; s's own position last, about the target,
+     * then one tile within the budget. */
+    for (int pass = 0; pass < 4; pass++) {
+        double cap = pass == 0 || pass == 2 ? target : budget;
         for (int k = 0; k < nd; k++) {
-            if ((pass < 2 && k == nd - 1 && nd > 1) || (pass == 2 && k != nd - 1))
+            if ((pass < 2 && k == nd - 1 && nd > 1) || (pass >= 2 && k != nd - 1))
                 continue;
             if (slab_cost(c, p, k, 1, per_elem, share_s) > cap)
                 continue;
-            if (pass == 1) { /* over the target: the smallest slab there is */
+            if (pass == 1 || pass == 3) { /* over the target: the smallest slab there is */
                 p->k = k;
                 p->m = 1;
                 p->nslabs = p->ax[p->order[k]].ntiles;
