@@ -448,7 +448,10 @@ static int make_plan(cp_ctx *c, bool straddle, pz_err *e)
      * then one tile within the budget. */
     for (int pass = 0; pass < 4; pass++) {
         double cap = pass == 0 || pass == 2 ? target : budget;
-        for (int k = 0; k < nd; k++) {
+        for (int j = 0; j < nd; j++) {
+            /* over the target, the deepest position first: its one tile is
+             * the smallest slab */
+            int k = pass == 1 ? nd - 1 - j : j;
             if ((pass < 2 && k == nd - 1 && nd > 1) || (pass >= 2 && k != nd - 1))
                 continue;
             if (slab_cost(c, p, k, 1, per_elem, share_s) > cap)
