@@ -145,6 +145,12 @@ typedef struct pzarr_array pzarr_array;
  * resizes), so that xarray's and zarr-python's consolidated opens see what
  * pzarr wrote. */
 #define PZARR_NO_CONSOLIDATE 0x10
+/* Arrays whose codecs pzarr does not know (pcodec, say) open all the same,
+ * their documents kept as they are: reading or writing their chunks fails
+ * naming the codec, and pzarr_array_copy moves their chunk files unchanged
+ * (within the same format and chunk grid). Without it such an array is
+ * refused at open. */
+#define PZARR_OPAQUE_CODECS 0x20
 
 #ifndef PZARR_WITHOUT_MPI
 /*

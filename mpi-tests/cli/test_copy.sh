@@ -52,6 +52,36 @@ same src/temp/c/2/1/1 rawr/c/1/0/0 "a region of whole chunks moves chunk files a
 np slice base.in float64 $SHAPE "8:40,8:24,6:18" rawr.want
 ok pz get rawr -o rawr.out && same rawr.want rawr.out "region of whole chunks: values"
 
+# Codecs pzarr cannot decode (pcodec here): the chunk files move as they
+# are, the document keeps the codecs; a copy that would need decoding says
+# why; reading the copy names the codec. v3 and v2.
+mkdir -p pc3/c/0 pc3/c/1 pc2
+"$PY" - <<'EOF'
+import json
+json.dump({"zarr_format": 3, "node_type": "array", "shape": [6, 4], "data_type": "float32",
+           "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": [3, 4]}},
+           "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+           "fill_value": 0.0, "codecs": [{"name": "numcodecs.pcodec", "configuration": {"level": 8}}],
+           "attributes": {"units": "m"}, "dimension_names": ["t", "x"]}, open("pc3/zarr.json", "w"))
+open("pc3/c/0/0", "wb").write(b"opaque bytes of chunk 0")
+open("pc3/c/1/0", "wb").write(b"chunk 1, never decoded")
+json.dump({"zarr_format": 2, "shape": [6, 4], "chunks": [3, 4], "dtype": "<f4", "fill_value": 0.0,
+           "order": "C", "compressor": {"id": "pcodec", "level": 8}, "filters": None},
+          open("pc2/.zarray", "w"))
+open("pc2/0.0", "wb").write(b"v2 opaque chunk")
+EOF
+ok mpz 2 copy pc3 pc3c -q
+same pc3/c/0/0 pc3c/c/0/0 "pcodec: chunk 0 moved as it is"
+same pc3/c/1/0 pc3c/c/1/0 "pcodec: chunk 1 moved as it is"
+jcheck pc3c/zarr.json 'd["codecs"] == [{"name": "numcodecs.pcodec", "configuration": {"level": 8}}] and d["attributes"] == {"units": "m"} and d["dimension_names"] == ["t", "x"]' "pcodec: the document keeps the codecs"
+ok pz copy pc2 pc2c -q
+same pc2/0.0 pc2c/0.0 "v2 pcodec: the chunk moved as it is"
+jcheck pc2c/.zarray 'd["compressor"] == {"id": "pcodec", "level": 8}' "v2 pcodec: the compressor kept"
+bad 1 "numcodecs.pcodec.*as they are" pz copy pc3 pcx --chunks 2,4 -q
+bad 1 "numcodecs.pcodec.*as they are" pz copy pc3 pcx --format 2 -q
+bad 1 "numcodecs.pcodec" pz get pc3c -o /dev/null
+expect_absent pcx "refused opaque copies made nothing"
+
 # a region, converted to float32
 ok mpz 2 copy src/temp reg --region 3:33,5:,:-4 --dtype float32 --chunks 6,6,6 -q
 np slice base.in float64 $SHAPE "3:33,5:,:-4" reg.f64

@@ -502,7 +502,9 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.c = c;
     r.a = &a;
-    int e = pzarr_open(c->comm, sroot, PZARR_RDONLY, &r.ss);
+    /* Arrays of codecs pzarr cannot decode still open: their chunk files
+     * are moved as they are (or the copy says why not). */
+    int e = pzarr_open(c->comm, sroot, PZARR_RDONLY | PZARR_OPAQUE_CODECS, &r.ss);
     if (e) {
         rc = cli_lib_fail(c, e, r.ss ? pzarr_errmsg(r.ss) : NULL, "cannot open %s", sroot);
         pzarr_close(r.ss);
@@ -541,7 +543,8 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
     }
     if (rc == CLI_OK) {
         /* A group becomes a store; one array the root of its own. */
-        int flags = PZARR_RDWR | (kind == PZARR_NODE_GROUP ? PZARR_CREATE : 0) |
+        int flags = PZARR_RDWR | PZARR_OPAQUE_CODECS |
+                    (kind == PZARR_NODE_GROUP ? PZARR_CREATE : 0) |
                     (fmt == 2 ? PZARR_FORMAT_V2 : 0);
         e = pzarr_open(c->comm, partial, flags, &r.ds);
         if (e)

@@ -440,12 +440,23 @@ static int encode_array(const pz_pipeline *p, int ab, int ndim, const uint64_t *
     return 0;
 }
 
+/* An array opened with codecs pzarr does not know: its chunks move as
+ * they are, never through the chain. */
+static int opaque(const pz_pipeline *p, pz_err *e)
+{
+    return pz_err_set(e, PZARR_EUNSUPPORTED, "%s: pzarr can copy these chunks as they are, "
+                                             "not decode or encode them",
+                      p->unsupported);
+}
+
 int pz_chunk_encode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
                     pzarr_dtype t, const void *chunk, pz_buf *out, pz_err *e)
 {
     stages s = {{{0}}, chunk, 0, -1};
     int ab = a2b_index(p), rc;
     out->size = 0;
+    if (p->n == 0 && p->unsupported[0])
+        return opaque(p, e);
     if (ab < 0)
         return pz_err_set(e, PZARR_EINVAL, "codecs: no array->bytes codec");
     PZ_TRY(chunk_nbytes(ndim, chunk_shape, pzarr_dtype_size(t), &s.n, e));
@@ -574,6 +585,8 @@ int pz_chunk_decode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
 {
     size_t nbytes = 0;
     int ab = a2b_index(p);
+    if (p->n == 0 && p->unsupported[0])
+        return opaque(p, e);
     if (ab < 0)
         return pz_err_set(e, PZARR_EINVAL, "codecs: no array->bytes codec");
     PZ_TRY(chunk_nbytes(ndim, chunk_shape, pzarr_dtype_size(t), &nbytes, e));

@@ -110,6 +110,9 @@ typedef struct pz_codec {
 typedef struct pz_pipeline {
     int n;
     pz_codec c[PZ_MAX_CODECS];
+    /* n == 0: codecs pzarr does not know (an array opened with
+     * PZARR_OPAQUE_CODECS), which this names; encoding and decoding fail. */
+    char unsupported[96];
 } pz_pipeline;
 
 /* ---------------------------------------------------------------- the chain (chain.c) */

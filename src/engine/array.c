@@ -203,7 +203,8 @@ int pzarr_array_create(pzarr_store *s, const char *name, const char *metadata_js
     else if (e.code == 0 && !metadata_json)
         pz_err_set(&e, PZARR_EINVAL, "metadata document is NULL");
     else if (e.code == 0)
-        pz_meta_parse(metadata_json, strlen(metadata_json), NULL, 0, &a->m, &e);
+        pz_meta_parse_opts(0, metadata_json, strlen(metadata_json), NULL, 0,
+                           (s->flags & PZARR_OPAQUE_CODECS) != 0, &a->m, &e);
     if (e.code == 0 && s->rank == 0)
         create_root0(s, a, &e);
     return array_finish_open(s, a, &e, out);
@@ -271,9 +272,9 @@ int pzarr_array_open(pzarr_store *s, const char *name, pzarr_array **out)
     if (e.code == 0 && nd.commit.size > 0)
         use_commit_record(a, &nd, &e);
     if (e.code == 0 &&
-        pz_meta_parse_format(nd.format, (const char *)nd.doc.data, nd.doc.size,
-                             nd.attrs.size ? (const char *)nd.attrs.data : NULL,
-                             nd.attrs.size, &a->m, &e) != 0) {
+        pz_meta_parse_opts(nd.format, (const char *)nd.doc.data, nd.doc.size,
+                           nd.attrs.size ? (const char *)nd.attrs.data : NULL, nd.attrs.size,
+                           (s->flags & PZARR_OPAQUE_CODECS) != 0, &a->m, &e) != 0) {
         char inner[PZ_ERRMSG_MAX];
         snprintf(inner, sizeof inner, "%s", e.msg);
         pz_err_set(&e, e.code, "%s/%s: %.900s", canon[0] ? canon : ".",

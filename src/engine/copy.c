@@ -279,6 +279,20 @@ static int make_target(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
         if (whole)
             memcpy(sp.shard, sm->chunks, sizeof(uint64_t) * (size_t)nd);
     }
+    if (sm->opaque_codecs) { /* chunk files move as they are, or nothing */
+        bool same = !o->codec && !c->convert && sp.zarr_format == sm->zarr_format &&
+                    !o->reencode && o->sharding >= 0;
+        for (int d = 0; same && d < nd; d++)
+            same = sp.chunks[d] == sm->chunks[d] && !sp.shard[d] &&
+                   c->start[d] % sm->chunks[d] == 0 &&
+                   (c->start[d] + c->count[d] == sm->shape[d] ||
+                    (c->start[d] + c->count[d]) % sm->chunks[d] == 0);
+        if (!same)
+            return pz_err_set(e, PZARR_EUNSUPPORTED,
+                              "%s: the chunks of '%s' can only be copied as they are (the "
+                              "same format, chunks and codecs, a region of whole chunks)",
+                              sm->pipeline.unsupported, a->name);
+    }
     sp.codec = o->codec ? o->codec : "none";
     if (sp.zarr_format == sm->zarr_format)
         sp.separator = sm->key_sep;
@@ -291,7 +305,14 @@ static int make_target(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
     pz_meta *t = &c->t;
     if (sp.zarr_format == sm->zarr_format)
         t->key_v2_style = sm->key_v2_style;
-    if (!o->codec) {
+    if (sm->opaque_codecs) {
+        t->pipeline = sm->pipeline;
+        t->shard = sm->shard;
+        if (!(t->opaque_codecs = pz_strdup(sm->opaque_codecs)))
+            return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        t->v2_order_f = sm->v2_order_f;
+        t->v2_big_endian = sm->v2_big_endian;
+    } else if (!o->codec) {
         t->pipeline = sm->pipeline;
         if (c->convert)
             PZ_TRY(retype_pipeline(&t->pipeline, t->itemsize, e));
@@ -835,6 +856,8 @@ static int copy_slab(cp_ctx *c, uint64_t i, void **buf, size_t *cap, void **cbuf
 
 static char *codecs_text(const pz_meta *m)
 {
+    if (m->opaque_codecs)
+        return pz_strdup(m->opaque_codecs);
     return pz_json_print_take(pz_codecs_emit_v3(&m->pipeline, &m->shard, m->ndim), false);
 }
 

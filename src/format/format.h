@@ -38,6 +38,12 @@ typedef struct pz_meta {
     char **dimension_names;
     /* The attributes object (never NULL after a successful parse). */
     cJSON *attributes;
+    /* Codecs pzarr does not know, kept as they are (opened with
+     * PZARR_OPAQUE_CODECS): v3 the "codecs" array, v2 an object with
+     * "compressor" and "filters"; the pipeline is then empty and says why
+     * in its `unsupported`. NULL otherwise. */
+    char *opaque_codecs;
+    bool opaque_ok; /* parse: take unknown codecs so */
 } pz_meta;
 
 /* ---------------------------------------------------------------- array documents (meta.c) */
@@ -55,6 +61,10 @@ int pz_meta_parse(const char *doc, size_t len, const char *attrs_doc,
 int pz_meta_parse_format(int zarr_format, const char *doc, size_t len,
                          const char *attrs_doc, size_t attrs_len, pz_meta *m,
                          pz_err *e);
+/* pz_meta_parse_format (format 0: either), keeping codecs pzarr does not
+ * know in m->opaque_codecs when opaque_ok instead of failing. */
+int pz_meta_parse_opts(int zarr_format, const char *doc, size_t len, const char *attrs_doc,
+                       size_t attrs_len, bool opaque_ok, pz_meta *m, pz_err *e);
 /* Emits the array document: zarr.json for v3 (attributes included), .zarray
  * for v2 (without attributes; those go to .zattrs via pz_meta_emit_attrs).
  * Returns a pz_malloc'd string or NULL. */

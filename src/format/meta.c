@@ -455,6 +455,37 @@ static int v3_codecs(const cJSON *v, pz_meta *m, pz_err *e)
     return pz_codecs_parse_v3(v, m->ndim, m->dtype, m->chunks, &m->pipeline, &m->shard, e);
 }
 
+/* Codecs pzarr does not know, kept as their JSON (v3: the codecs array;
+ * v2: {"compressor": ..., "filters": ...}), the reason in the pipeline. */
+static int keep_opaque(pz_meta *m, const cJSON *codecs, const cJSON *comp,
+                       const cJSON *filters, pz_err *e)
+{
+    char why[96];
+    snprintf(why, sizeof why, "%.95s", e->msg);
+    pz_err_clear(e);
+    memset(&m->pipeline, 0, sizeof m->pipeline);
+    memset(&m->shard, 0, sizeof m->shard);
+    snprintf(m->pipeline.unsupported, sizeof m->pipeline.unsupported, "%s", why);
+    if (codecs) {
+        m->opaque_codecs = pz_json_print(codecs, false);
+    } else {
+        cJSON *o = cJSON_CreateObject();
+        cJSON *c = comp ? cJSON_Duplicate(comp, true) : cJSON_CreateNull();
+        cJSON *f = filters ? cJSON_Duplicate(filters, true) : cJSON_CreateNull();
+        if (o && c && f && cJSON_AddItemToObject(o, "compressor", c) &&
+            cJSON_AddItemToObject(o, "filters", f)) {
+            c = f = NULL;
+            m->opaque_codecs = pz_json_print(o, false);
+        }
+        cJSON_Delete(c);
+        cJSON_Delete(f);
+        cJSON_Delete(o);
+    }
+    if (!m->opaque_codecs)
+        return pz_err_set(e, PZARR_ENOMEM, "out of memory");
+    return 0;
+}
+
 static int parse_v3(cJSON *root, pz_meta *m, pz_err *e)
 {
     const cJSON *shape, *dtype, *grid, *keys, *fill, *codecs;
@@ -472,7 +503,10 @@ static int parse_v3(cJSON *root, pz_meta *m, pz_err *e)
     PZ_TRY(v3_key_encoding(keys, m, e));
     PZ_TRY(v3_storage_transformers(member(root, "storage_transformers"), e));
     PZ_TRY(need(root, "codecs", &codecs, e));
-    PZ_TRY(v3_codecs(codecs, m, e));
+    int rc = v3_codecs(codecs, m, e);
+    if (rc == PZARR_EUNSUPPORTED && m->opaque_ok)
+        rc = keep_opaque(m, codecs, NULL, NULL, e);
+    PZ_TRY(rc);
     PZ_TRY(check_unit_bytes(m, e));
     PZ_TRY(need(root, "fill_value", &fill, e));
     PZ_TRY(pz_fill_parse(fill, m->dtype, 3, m->fill, &m->fill_null, e));
@@ -581,10 +615,12 @@ static int parse_v2(cJSON *root, const char *attrs_doc, size_t attrs_len,
         PZ_TRY(parse_separator(sep, "\"dimension_separator\"", &m->key_sep, e));
     PZ_TRY(pz_fill_parse(member(root, "fill_value"), m->dtype, 2, m->fill,
                          &m->fill_null, e));
-    PZ_TRY(pz_pipeline_from_v2(member(root, "compressor"),
-                               member(root, "filters"), m->v2_order_f,
-                               m->v2_big_endian, m->ndim, m->dtype,
-                               &m->pipeline, e));
+    int rc = pz_pipeline_from_v2(member(root, "compressor"), member(root, "filters"),
+                                 m->v2_order_f, m->v2_big_endian, m->ndim, m->dtype,
+                                 &m->pipeline, e);
+    if (rc == PZARR_EUNSUPPORTED && m->opaque_ok)
+        rc = keep_opaque(m, NULL, member(root, "compressor"), member(root, "filters"), e);
+    PZ_TRY(rc);
     PZ_TRY(v2_attributes(root, attrs_doc, attrs_len, m, e));
     return v2_dimension_names(m, e);
 }
@@ -684,13 +720,14 @@ static void keep_exact_fill(cJSON *root, const char *doc, size_t len)
 }
 
 static int parse_any(int want, const char *doc, size_t len,
-                     const char *attrs_doc, size_t attrs_len, pz_meta *m,
+                     const char *attrs_doc, size_t attrs_len, bool opaque_ok, pz_meta *m,
                      pz_err *e)
 {
     cJSON *root = NULL;
     if (!m)
         return pz_err_set(e, PZARR_EINVAL, "no metadata to fill");
     memset(m, 0, sizeof *m);
+    m->opaque_ok = opaque_ok;
     if (!doc)
         return pz_err_set(e, PZARR_EINVAL, "no metadata document");
     PZ_TRY(json_parse(doc, len, "", &root, e));
@@ -705,7 +742,15 @@ static int parse_any(int want, const char *doc, size_t len,
 int pz_meta_parse(const char *doc, size_t len, const char *attrs_doc,
                   size_t attrs_len, pz_meta *m, pz_err *e)
 {
-    return parse_any(0, doc, len, attrs_doc, attrs_len, m, e);
+    return parse_any(0, doc, len, attrs_doc, attrs_len, false, m, e);
+}
+
+int pz_meta_parse_opts(int zarr_format, const char *doc, size_t len, const char *attrs_doc,
+                       size_t attrs_len, bool opaque_ok, pz_meta *m, pz_err *e)
+{
+    if (zarr_format != 0 && zarr_format != 2 && zarr_format != 3)
+        return pz_err_set(e, PZARR_EINVAL, "zarr_format %d is not 2 or 3", zarr_format);
+    return parse_any(zarr_format, doc, len, attrs_doc, attrs_len, opaque_ok, m, e);
 }
 
 int pz_meta_parse_format(int zarr_format, const char *doc, size_t len,
@@ -715,7 +760,7 @@ int pz_meta_parse_format(int zarr_format, const char *doc, size_t len,
     if (zarr_format != 2 && zarr_format != 3)
         return pz_err_set(e, PZARR_EINVAL, "zarr_format %d is not 2 or 3",
                           zarr_format);
-    return parse_any(zarr_format, doc, len, attrs_doc, attrs_len, m, e);
+    return parse_any(zarr_format, doc, len, attrs_doc, attrs_len, false, m, e);
 }
 
 /* ------------------------------------------------------------ emit */
@@ -849,7 +894,9 @@ static cJSON *emit_v3(const pz_meta *m)
               add(o, "chunk_key_encoding", key_encoding_json(m)) &&
               add(o, "fill_value",
                   pz_fill_emit(m->dtype, 3, m->fill, m->fill_null)) &&
-              add(o, "codecs", pz_codecs_emit_v3(&m->pipeline, &m->shard, m->ndim)) &&
+              add(o, "codecs", m->opaque_codecs ? cJSON_Parse(m->opaque_codecs)
+                                                : pz_codecs_emit_v3(&m->pipeline, &m->shard,
+                                                                    m->ndim)) &&
               add(o, "attributes", attributes_json(m->attributes)) &&
               (!m->dimension_names ||
                add(o, "dimension_names", dimension_names_json(m))) &&
@@ -866,14 +913,20 @@ static cJSON *emit_v2(const pz_meta *m)
 {
     char dtype[32], sep[2] = {sep_of(m), '\0'};
     pz_dtype_to_v2(m->dtype, m->v2_big_endian, dtype);
+    cJSON *op = m->opaque_codecs ? cJSON_Parse(m->opaque_codecs) : NULL;
+    cJSON *comp = op ? cJSON_DetachItemFromObjectCaseSensitive(op, "compressor")
+                     : pz_pipeline_emit_v2_compressor(&m->pipeline);
+    cJSON *filt = op ? cJSON_DetachItemFromObjectCaseSensitive(op, "filters")
+                     : pz_pipeline_emit_v2_filters(&m->pipeline);
+    cJSON_Delete(op);
     cJSON *o = cJSON_CreateObject();
     bool ok = o && add(o, "chunks", dims_json(m->ndim, m->chunks)) &&
-              add(o, "compressor", pz_pipeline_emit_v2_compressor(&m->pipeline)) &&
+              add(o, "compressor", comp) &&
               add(o, "dimension_separator", cJSON_CreateString(sep)) &&
               add(o, "dtype", cJSON_CreateString(dtype)) &&
               add(o, "fill_value",
                   pz_fill_emit(m->dtype, 2, m->fill, m->fill_null)) &&
-              add(o, "filters", pz_pipeline_emit_v2_filters(&m->pipeline)) &&
+              add(o, "filters", filt) &&
               add(o, "order", cJSON_CreateString(m->v2_order_f ? "F" : "C")) &&
               add(o, "shape", dims_json(m->ndim, m->shape)) &&
               add(o, "zarr_format", cJSON_CreateNumber(2));
@@ -929,6 +982,8 @@ void pz_meta_free(pz_meta *m)
     }
     cJSON_Delete(m->attributes);
     m->attributes = NULL;
+    pz_free(m->opaque_codecs);
+    m->opaque_codecs = NULL;
 }
 
 int pz_meta_copy(const pz_meta *src, pz_meta *dst)
@@ -936,6 +991,9 @@ int pz_meta_copy(const pz_meta *src, pz_meta *dst)
     *dst = *src;
     dst->dimension_names = NULL;
     dst->attributes = NULL;
+    dst->opaque_codecs = NULL;
+    if (src->opaque_codecs && !(dst->opaque_codecs = pz_strdup(src->opaque_codecs)))
+        goto nomem;
     if (src->attributes &&
         !(dst->attributes = cJSON_Duplicate(src->attributes, true)))
         goto nomem;
