@@ -525,6 +525,21 @@ static int decode_bytes_stages(const pz_pipeline *p, int ab, size_t nbytes, void
     return 0;
 }
 
+/* The array->array codecs before ab undone, the last into chunk. */
+static int undo_a2a(const pz_pipeline *p, int ab, int ndim, uint64_t shapes[][PZ_MAX_NDIM],
+                    size_t isz, void *chunk, stages *s, pz_err *e)
+{
+    for (int k = ab - 1; k > 0; k--) {
+        pz_buf *b = spare(s);
+        PZ_TRY(pz_codec_reserve(b, s->n, ops(&p->c[k])->name, e));
+        ops(&p->c[k])->a2a_apply(&p->c[k], ndim, shapes[k], isz, s->cur, b->data, false);
+        b->size = s->n;
+        took(s, b);
+    }
+    ops(&p->c[0])->a2a_apply(&p->c[0], ndim, shapes[0], isz, s->cur, chunk, false);
+    return 0;
+}
+
 static int decode_array(const pz_pipeline *p, int ab, int ndim, const uint64_t *shape,
                         pzarr_dtype t, void *chunk, stages *s, pz_err *e)
 {
@@ -545,15 +560,7 @@ static int decode_array(const pz_pipeline *p, int ab, int ndim, const uint64_t *
             return 0;
         b->size = nbytes;
         took(s, b);
-        for (int k = ab - 1; k > 0; k--) {
-            pz_buf *c2 = spare(s);
-            PZ_TRY(pz_codec_reserve(c2, s->n, ops(&p->c[k])->name, e));
-            ops(&p->c[k])->a2a_apply(&p->c[k], ndim, shapes[k], isz, s->cur, c2->data, false);
-            c2->size = s->n;
-            took(s, c2);
-        }
-        ops(&p->c[0])->a2a_apply(&p->c[0], ndim, shapes[0], isz, s->cur, chunk, false);
-        return 0;
+        return undo_a2a(p, ab, ndim, shapes, isz, chunk, s, e);
     }
     if (ab == 0) {
         if (s->cur != chunk && s->n)
@@ -569,15 +576,7 @@ static int decode_array(const pz_pipeline *p, int ab, int ndim, const uint64_t *
         pz_byteswap(w, s->n / isz, isz, t);
     }
     a2a_shapes(p, ab, ndim, shape, shapes);
-    for (int k = ab - 1; k > 0; k--) {
-        pz_buf *b = spare(s);
-        PZ_TRY(pz_codec_reserve(b, s->n, ops(&p->c[k])->name, e));
-        ops(&p->c[k])->a2a_apply(&p->c[k], ndim, shapes[k], isz, s->cur, b->data, false);
-        b->size = s->n;
-        took(s, b);
-    }
-    ops(&p->c[0])->a2a_apply(&p->c[0], ndim, shapes[0], isz, s->cur, chunk, false);
-    return 0;
+    return undo_a2a(p, ab, ndim, shapes, isz, chunk, s, e);
 }
 
 int pz_chunk_decode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,

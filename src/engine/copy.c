@@ -764,6 +764,37 @@ static int open_target(cp_ctx *c, bool resume, pz_buf *mk, pz_err *e)
     return 0;
 }
 
+/* The end of slab i on every rank: this rank's outcome le so far; the
+ * marker's count of slabs done goes into the slab's own commit as a
+ * document (a kill leaves both or neither); the flush commits. A rank that
+ * failed still joins the flush, which then fails everywhere with the first
+ * failure. */
+static int commit_slab(cp_ctx *c, uint64_t i, pz_err *le, pz_err *e)
+{
+    if (le->code == 0 && c->ds->rank == 0) {
+        c->done = i + 1;
+        char *text = marker_text(c);
+        const char *name = PZARR_COPY_MARKER;
+        if (!text)
+            pz_err_set(le, PZARR_ENOMEM, "out of memory");
+        else
+            pz_commit_set_documents(&c->dst->st.c, &name, (const char *const *)&text, 1, le);
+        pz_free(text);
+    }
+    if (le->code && c->dst->st.fail.code == 0)
+        c->dst->st.fail = *le;
+    char point[48];
+    snprintf(point, sizeof point, "copy_write_%llu", (unsigned long long)i + 1);
+    pz_test_crash_point(c->ds, point);
+    int rc = pzarr_array_flush(c->dst);
+    if (rc)
+        return pz_err_set(e, rc, "writing '%s': %s", c->canon, c->dst->err.msg);
+    c->done = i + 1;
+    snprintf(point, sizeof point, "copy_slab_%llu", (unsigned long long)i + 1);
+    pz_test_crash_point(c->ds, point);
+    return 0;
+}
+
 /* One slab: this rank's part read from the source (collectively), converted,
  * written to the target; then committed. */
 static int copy_slab(cp_ctx *c, uint64_t i, void **buf, size_t *cap, void **cbuf,
@@ -822,34 +853,7 @@ static int copy_slab(cp_ctx *c, uint64_t i, void **buf, size_t *cap, void **cbuf
     }
     if (le.code == 0 && n && pzarr_array_write(c->dst, st, ct, out) != 0)
         le = c->dst->err;
-    /* A rank that failed still joins the flush; the flush then fails
-     * everywhere with the first failure. */
-    if (le.code && c->dst->st.fail.code == 0)
-        c->dst->st.fail = le;
-    /* The marker's count of slabs done is a document of the slab's own
-     * commit: a kill leaves either both or neither. */
-    if (le.code == 0 && c->ds->rank == 0) {
-        c->done = i + 1;
-        char *text = marker_text(c);
-        const char *name = PZARR_COPY_MARKER;
-        if (!text)
-            pz_err_set(&le, PZARR_ENOMEM, "out of memory");
-        else
-            pz_commit_set_documents(&c->dst->st.c, &name, (const char *const *)&text, 1, &le);
-        pz_free(text);
-        if (le.code && c->dst->st.fail.code == 0)
-            c->dst->st.fail = le;
-    }
-    char point[48];
-    snprintf(point, sizeof point, "copy_write_%llu", (unsigned long long)i + 1);
-    pz_test_crash_point(c->ds, point);
-    rc = pzarr_array_flush(c->dst);
-    if (rc)
-        return pz_err_set(e, rc, "writing '%s': %s", c->canon, c->dst->err.msg);
-    c->done = i + 1;
-    snprintf(point, sizeof point, "copy_slab_%llu", (unsigned long long)i + 1);
-    pz_test_crash_point(c->ds, point);
-    return 0;
+    return commit_slab(c, i, &le, e);
 }
 
 /* ------------------------------------------------------------ raw copies */
@@ -946,28 +950,7 @@ static int raw_slab(cp_ctx *c, uint64_t i, pz_err *e)
         pz_free(dp);
     }
     pz_buf_free(&b);
-    if (le.code == 0 && rank == 0) {
-        c->done = i + 1;
-        char *text = marker_text(c);
-        const char *name = PZARR_COPY_MARKER;
-        if (!text)
-            pz_err_set(&le, PZARR_ENOMEM, "out of memory");
-        else
-            pz_commit_set_documents(&c->dst->st.c, &name, (const char *const *)&text, 1, &le);
-        pz_free(text);
-    }
-    if (le.code && c->dst->st.fail.code == 0)
-        c->dst->st.fail = le;
-    char point[48];
-    snprintf(point, sizeof point, "copy_write_%llu", (unsigned long long)i + 1);
-    pz_test_crash_point(c->ds, point);
-    int rc = pzarr_array_flush(c->dst);
-    if (rc)
-        return pz_err_set(e, rc, "writing '%s': %s", c->canon, c->dst->err.msg);
-    c->done = i + 1;
-    snprintf(point, sizeof point, "copy_slab_%llu", (unsigned long long)i + 1);
-    pz_test_crash_point(c->ds, point);
-    return 0;
+    return commit_slab(c, i, &le, e);
 }
 
 static int run_copy(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
