@@ -407,8 +407,9 @@ static double slab_cost(const cp_ctx *c, const cp_plan *p, int k, uint64_t m, do
     for (int j = 0; j < p->nd; j++) {
         int d = p->order[j];
         const cp_axis *x = &p->ax[d];
-        double len = j < k ? (double)x->maxlen
-                     : j == k ? (double)(m * x->maxlen < x->n ? m * x->maxlen : x->n)
+        double mm = (double)m * (double)x->maxlen; /* no 64-bit overflow */
+        double len = j < k    ? (double)x->maxlen
+                     : j == k ? (mm < (double)x->n ? mm : (double)x->n)
                               : (double)x->n;
         if (d == p->s && len > share_s)
             len = share_s;
