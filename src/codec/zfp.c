@@ -268,6 +268,27 @@ static const char *cname(const pz_codec *c)
     return c->u.zfp.header ? "zfpy" : "zfp";
 }
 
+/* The zfp type and field of a chunk, or why zfp cannot take it. */
+static int geometry(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_dtype t,
+                    zfp_type *zt, bool *off, size_t *n, int *nd, pz_err *e)
+{
+    if (zfp_type_of(t, c->u.zfp.header, zt, off) != 0)
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "%s: zfp does not compress this data type",
+                          cname(c));
+    return field_dims(cname(c), ndim, shape, n, nd, e);
+}
+
+/* Releases what an encode or decode opened (any of them may be NULL). */
+static void release(bitstream *bs, zfp_stream *zs, zfp_field *f)
+{
+    if (bs)
+        stream_close(bs);
+    if (zs)
+        zfp_stream_close(zs);
+    if (f)
+        zfp_field_free(f);
+}
+
 static int zfp_encode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_dtype t,
                       const unsigned char *in, size_t nbytes, pz_buf *out, pz_err *e)
 {
@@ -276,9 +297,7 @@ static int zfp_encode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
     bool off;
     size_t n[4];
     int nd;
-    if (zfp_type_of(t, c->u.zfp.header, &zt, &off) != 0)
-        return pz_err_set(e, PZARR_EUNSUPPORTED, "%s: zfp does not compress this data type", nm);
-    PZ_TRY(field_dims(nm, ndim, shape, n, &nd, e));
+    PZ_TRY(geometry(c, ndim, shape, t, &zt, &off, n, &nd, e));
     unsigned char *tmp = NULL;
     size_t isz = pzarr_dtype_size(t);
     if (off) { /* the offset copy; the caller's chunk stays as it is */
@@ -309,12 +328,7 @@ static int zfp_encode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
             rc = pz_err_set(e, PZARR_ECODEC, "%s: compression failed", nm);
     }
     out->size = rc == 0 ? size : 0;
-    if (bs)
-        stream_close(bs);
-    if (zs)
-        zfp_stream_close(zs);
-    if (f)
-        zfp_field_free(f);
+    release(bs, zs, f);
     pz_free(tmp);
     return rc;
 }
@@ -383,9 +397,7 @@ static int zfp_decode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
     bool off;
     size_t n[4];
     int nd;
-    if (zfp_type_of(t, hdr, &zt, &off) != 0)
-        return pz_err_set(e, PZARR_EUNSUPPORTED, "%s: zfp does not compress this data type", nm);
-    PZ_TRY(field_dims(nm, ndim, shape, n, &nd, e));
+    PZ_TRY(geometry(c, ndim, shape, t, &zt, &off, n, &nd, e));
     zfp_field *f = make_field(out, zt, nd, n);
     zfp_stream *zs = zfp_stream_open(NULL);
     unsigned char *buf = NULL;
@@ -431,12 +443,7 @@ static int zfp_decode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
     }
     if (rc == 0 && off)
         offset_values(out, nbytes / pzarr_dtype_size(t), pzarr_dtype_size(t), false);
-    if (bs)
-        stream_close(bs);
-    if (zs)
-        zfp_stream_close(zs);
-    if (f)
-        zfp_field_free(f);
+    release(bs, zs, f);
     return rc;
 }
 
