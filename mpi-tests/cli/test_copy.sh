@@ -136,6 +136,20 @@ EOF
 CHECKS=$((CHECKS + 1))
 [ "$(tree_sum ds)" = "$dsum" ] || fail "the dataset source changed"
 
+# DST inside an existing store: written in place, the store's consolidated
+# metadata lists it; DST deeper inside a new store: the store is made
+# around it (a group), renamed into place when done.
+ok mpz 2 copy src/temp ds3/rechunked --chunks 40,4,4 -q
+jcheck ds3/zarr.json '"rechunked" in d["consolidated_metadata"]["metadata"] and d["consolidated_metadata"]["metadata"]["rechunked"]["chunk_grid"]["configuration"]["chunk_shape"] == [40, 4, 4]' "in place: consolidated metadata lists the copy"
+ok pz get ds3/rechunked -o inplace.out && same base.in inplace.out "in place: values"
+bad 1 "exists" pz copy src/temp ds3/rechunked -q
+bad 2 "overwrite replaces a whole store" pz copy src/temp ds3/other --overwrite -q
+ok mpz 2 copy src/temp nested/run/temp --chunks 20,24,18 -q
+jcheck nested/zarr.json 'd["node_type"] == "group"' "nested: a new store around DST"
+jcheck nested/run/zarr.json 'd["node_type"] == "group"' "nested: its group"
+ok pz get nested/run/temp -o nested.out && same base.in nested.out "nested: values"
+expect_absent nested.pzarr-partial "nested: partial renamed"
+
 # Refusals, each leaving DST as it was.
 asum=$(tree_sum a1)
 bad 1 "a1 exists: pass --overwrite" pz copy src/temp a1 -q

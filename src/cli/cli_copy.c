@@ -55,6 +55,7 @@ typedef struct cp_run {
     uint64_t base; /* bytes of the arrays finished */
     uint64_t arrays, groups, skipped;
     bool single; /* SRC is one array: every --chunks is its own */
+    const char *ddir; /* the directory of DST's store (the partial copy's) */
 } cp_run;
 
 /* ------------------------------------------------------------ arguments */
@@ -395,8 +396,8 @@ static int copy_tree(cp_run *r, const char *sname, const char *dname, const char
                 int done = 0;
                 if (c->rank == 0) { /* rank 0 looks for the marker */
                     char p[CP_PATH_MAX * 2 + 64];
-                    snprintf(p, sizeof p, "%s%s%s%s/%s", r->a->dst, CP_PARTIAL,
-                             dname[0] ? "/" : "", dname, PZARR_COPY_MARKER);
+                    snprintf(p, sizeof p, "%s%s%s/%s", r->ddir, dname[0] ? "/" : "", dname,
+                             PZARR_COPY_MARKER);
                     done = !exists(p);
                 }
                 cli_bcast_int(c, &done);
@@ -531,24 +532,45 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
     }
     r.dst_format = fmt;
     r.single = kind == PZARR_NODE_ARRAY;
-    char partial[CP_PATH_MAX + 32];
-    snprintf(partial, sizeof partial, "%s%s", a.dst, CP_PARTIAL);
-    if (rc == CLI_OK)
-        rc = prepare_dst(c, &a, partial);
-    int created = 0; /* this run makes the partial copy (not a resume) */
+    /* DST's store: DST inside an existing store is written in place (its
+     * arrays carry the marker of an unfinished copy until done); otherwise
+     * a new store, built in ROOT.pzarr-partial and renamed when complete. */
+    char droot[CP_PATH_MAX];
+    const char *dname = rc == CLI_OK ? cli_split_store(c, a.dst, droot, sizeof droot) : "";
+    int in_place = 0;
     if (rc == CLI_OK) {
+        if (c->rank == 0)
+            in_place = dname[0] && is_node(droot);
+        cli_bcast_int(c, &in_place);
+        if (in_place && a.overwrite)
+            rc = cli_usage(c, "--overwrite replaces a whole store, and %s lies inside the store %s",
+                           a.dst, droot);
+    }
+    char partial[CP_PATH_MAX + 32];
+    if (in_place)
+        snprintf(partial, sizeof partial, "%s", droot);
+    else
+        snprintf(partial, sizeof partial, "%s%s", droot, CP_PARTIAL);
+    r.ddir = partial;
+    cp_args at_root = a; /* the checks on DST are the checks on its store */
+    at_root.dst = droot;
+    if (rc == CLI_OK && !in_place)
+        rc = prepare_dst(c, &at_root, partial);
+    int created = 0; /* this run makes the partial copy (not a resume) */
+    if (rc == CLI_OK && !in_place) {
         if (c->rank == 0)
             created = !exists(partial);
         cli_bcast_int(c, &created);
     }
     if (rc == CLI_OK) {
-        /* A group becomes a store; one array the root of its own. */
+        /* A new store of a group (or of an array deeper than its root) is a
+         * group; one array at DST is the root of its own store. */
         int flags = PZARR_RDWR | PZARR_OPAQUE_CODECS |
-                    (kind == PZARR_NODE_GROUP ? PZARR_CREATE : 0) |
+                    (!in_place && (kind == PZARR_NODE_GROUP || dname[0]) ? PZARR_CREATE : 0) |
                     (fmt == 2 ? PZARR_FORMAT_V2 : 0);
         e = pzarr_open(c->comm, partial, flags, &r.ds);
         if (e)
-            rc = cli_lib_fail(c, e, r.ds ? pzarr_errmsg(r.ds) : NULL, "cannot create %s",
+            rc = cli_lib_fail(c, e, r.ds ? pzarr_errmsg(r.ds) : NULL, "cannot open %s",
                               partial);
     }
     if (rc == CLI_OK) {
@@ -560,7 +582,7 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
         const char *base = strrchr(sname, '/');
         base = base ? base + 1 : sname;
         /* DST is the copy of SRC itself, as with cp -r. */
-        rc = copy_tree(&r, sname, "", kind == PZARR_NODE_ARRAY ? base : "");
+        rc = copy_tree(&r, sname, dname, kind == PZARR_NODE_ARRAY ? base : "");
         cli_progress_end(&r.bar);
     }
     if (r.ds) {
@@ -569,9 +591,15 @@ int cli_cmd_copy(cli *c, int argc, char **argv)
             rc = cli_lib_fail(c, e, NULL, "closing %s", partial);
     }
     pzarr_close(r.ss);
-    if (rc == CLI_OK)
-        rc = publish(c, a.dst, partial);
-    else if (r.ds && c->rank == 0) {
+    if (rc == CLI_OK && !in_place)
+        rc = publish(c, droot, partial);
+    else if (rc != CLI_OK && in_place && c->rank == 0) {
+        size_t n = strlen(c->msg);
+        snprintf(c->msg + n, sizeof c->msg - n,
+                 "\nthe arrays copied so far stay in %s; one cut short carries the marker "
+                 "of an unfinished copy: finish it with --resume",
+                 droot);
+    } else if (rc != CLI_OK && r.ds && c->rank == 0) {
         /* A copy begun here goes (the cause, a corrupt chunk or a full
          * disk, would stop it again); a resumed one stays for the next. */
         size_t n = strlen(c->msg);
