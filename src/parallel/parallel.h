@@ -62,6 +62,7 @@ typedef struct pz_xchg {
     MPI_Comm comm;
     int rank, size;
     bool created;
+    bool local; /* one process: no windows; gets and puts are memcpy */
     uint64_t *slots; /* 2 per rank: count, address */
     MPI_Win win_slots;
     MPI_Win win_data;
