@@ -33,8 +33,8 @@ struct pzarr_store {
     /* For chunk files: `info` when the caller gave hints (or
      * PZARR_CHUNK_IO=mpiio), so they reach MPI-IO; else MPI_INFO_NULL, and
      * small chunk files go through POSIX calls, much cheaper per file.
-     * The flush writes shards through MPI-IO with `info`; staging into
-     * shards and reading them follow chunk_info. */
+     * Shards follow chunk_info too, written and read (without hints, an MPI
+     * library's own MPI-IO may lock files: Open MPI's OMPIO does). */
     MPI_Info chunk_info;
     int root_format; /* 2 or 3: format used for new groups; 0 when empty */
     /* Rank 0: the root group has consolidated metadata, kept current on

@@ -266,7 +266,8 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     if (rc == 0 && any)
         rc = pz_array_chunk_parent(a, ls->tmp, e);
     if (rc == 0 && any) {
-        rc = pz_mpiio_backend.open(&f, ls->tmp, PZ_FILE_WRITE | PZ_FILE_CREATE, a->s->info, e);
+        rc = pz_backend_for(a->s->chunk_info)
+                 ->open(&f, ls->tmp, PZ_FILE_WRITE | PZ_FILE_CREATE, a->s->chunk_info, e);
         if (rc == 0 && pz_commit_add(c->commit, ls->path, false, e) != 0) {
             f.be->close(&f, NULL);
             unlink(ls->tmp);
@@ -343,7 +344,7 @@ static int write_spans(sw_ctx *c, uint64_t shard, uint64_t base, const pz_span *
     pz_file f;
     int rc = shard_paths(c, shard, key, sizeof key, &path, &tmp, e);
     if (rc == 0)
-        rc = pz_mpiio_backend.open(&f, tmp, PZ_FILE_WRITE, a->s->info, e);
+        rc = pz_backend_for(a->s->chunk_info)->open(&f, tmp, PZ_FILE_WRITE, a->s->chunk_info, e);
     if (rc == 0) {
         rc = f.be->write_gather(&f, base, spans, n, e);
         if (rc == 0 && (a->s->flags & PZARR_DURABLE))
