@@ -29,6 +29,11 @@ typedef struct cli {
     const char *cmd;           /* the command being run, for usage lines */
     char msg[CLI_MSG_MAX];     /* why the command failed */
     uint64_t block_bytes;      /* largest piece moved at once per rank */
+    /* An MPI launcher started the tool (mpiexec of MPICH or Open MPI,
+     * srun; told before MPI_Init, which sets such variables in a singleton
+     * too): standard output is then the launcher's, a pipe (Hydra) or a pty
+     * (Open MPI's mpirun), and says nothing of a terminal at the far end. */
+    bool launched;
 } cli;
 
 /* ------------------------------------------------------------ errors */

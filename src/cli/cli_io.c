@@ -142,7 +142,7 @@ typedef struct get_out {
 static int get_open_output(cli *c, const xfer *x, get_out *o)
 {
     if (strcmp(o->name, "-") == 0) {
-        if (!o->explicit && isatty(STDOUT_FILENO))
+        if (!o->explicit && isatty(STDOUT_FILENO) && !c->launched)
             return cli_usage(c, "refusing to write binary data to a terminal "
                              "(use -o FILE, or -o - to insist)");
         o->fd = STDOUT_FILENO;

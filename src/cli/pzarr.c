@@ -250,11 +250,24 @@ static uint64_t cli_block_bytes(void)
     return 32u << 20;
 }
 
+/* Whether an MPI launcher started us (its variables, before MPI_Init). */
+static bool cli_launched(void)
+{
+    static const char *const vars[] = {"PMI_RANK", "PMI_SIZE", "PMIX_RANK",
+                                       "OMPI_COMM_WORLD_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i]))
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
+    bool launched = cli_launched();
     MPI_Init(&argc, &argv);
     cli c;
     memset(&c, 0, sizeof c);
+    c.launched = launched;
     c.comm = MPI_COMM_WORLD;
     MPI_Comm_rank(c.comm, &c.rank);
     MPI_Comm_size(c.comm, &c.size);
