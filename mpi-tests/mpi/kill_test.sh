@@ -86,7 +86,9 @@ kills=0
 start=$SECONDS
 for ((it = 1; it <= KILLS; it++)); do
     ((SECONDS - start > BUDGET)) && break
-    base=$((it * 1000))
+    # Generations of run it start at it * 10^6: a fast run's thousands of
+    # flushes before its kill never reach the next run's.
+    base=$((it * 1000000))
     log=$WORK/writer.$it.log
     "$MPIEXEC" -n "$NP" "$BIN" "$MODE" writer "$ARR" "$base" >"$log" 2>&1 &
     mpid=$!
@@ -124,7 +126,7 @@ for spec in "record:0 old clean" "committed:$last new clean" "publish:0 new clea
             "publishing:$last new writer" "publishing:0 new clean"; do
     set -- $spec
     point=$1 want=$2 finish=$3
-    base=$(((KILLS + 1 + fixed) * 1000))
+    base=$(((KILLS + 1 + fixed) * 1000000))
     PZARR_TEST_KILL_AT=$point "$MPIEXEC" -n "$NP" "$BIN" "$MODE" writer "$ARR" "$base" 1 \
         >"$WORK/fixed.$fixed.log" 2>&1 &
     mpid=$!
@@ -176,7 +178,7 @@ for spec in "record:0 old clean" "committed:$last new clean" "publish:0 new clea
 done
 
 # A complete run, then clean: nothing temporary is left.
-base=$(((KILLS + 10) * 1000))
+base=$(((KILLS + 10) * 1000000))
 "$MPIEXEC" -n "$NP" "$BIN" "$MODE" writer "$ARR" "$base" 2 >/dev/null || die "final writer failed"
 "$MPIEXEC" -n "$NP" "$BIN" "$MODE" clean "$ARR" >/dev/null || die "final clean failed"
 check "final"
