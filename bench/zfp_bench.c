@@ -86,9 +86,9 @@ int main(int argc, char **argv)
     size_t elems = (size_t)(cs[0] * cs[1] * cs[2]), nbytes = elems * 8;
     double *data = malloc(nbytes * (size_t)nchunks), *back = malloc(nbytes);
     size_t cap = nbytes * 2 + 4096;
-    unsigned char *enc = malloc(cap * (size_t)nchunks), *ref = malloc(cap);
+    unsigned char *enc = malloc(cap * (size_t)nchunks);
     size_t *lens = calloc((size_t)nchunks, sizeof *lens);
-    if (!data || !back || !enc || !ref || !lens)
+    if (!data || !back || !enc || !lens)
         return 1;
     unsigned s = 12345;
     for (int k = 0; k < nchunks; k++)
@@ -189,7 +189,6 @@ int main(int argc, char **argv)
     free(data);
     free(back);
     free(enc);
-    free(ref);
     free(lens);
     return bad_total ? 1 : 0;
 }

@@ -400,8 +400,7 @@ static void tile_range(const cp_axis *x, uint64_t i, uint64_t *lo, uint64_t *len
 
 /* Bytes a rank holds for a slab of m tiles at position k: its share of the
  * slab's elements times the bytes an element costs. */
-static double slab_cost(const cp_ctx *c, const cp_plan *p, int k, uint64_t m, double per_elem,
-                        double share_s)
+static double slab_cost(const cp_plan *p, int k, uint64_t m, double per_elem, double share_s)
 {
     double elems = 1;
     for (int j = 0; j < p->nd; j++) {
@@ -415,7 +414,6 @@ static double slab_cost(const cp_ctx *c, const cp_plan *p, int k, uint64_t m, do
             len = share_s;
         elems *= len;
     }
-    (void)c;
     return elems * per_elem;
 }
 
@@ -476,7 +474,7 @@ static int make_plan(cp_ctx *c, bool straddle, pz_err *e)
             int k = pass == 1 ? nd - 1 - j : j;
             if ((pass < 2 && k == nd - 1 && nd > 1) || (pass >= 2 && k != nd - 1))
                 continue;
-            if (slab_cost(c, p, k, 1, per_elem, share_s) > cap)
+            if (slab_cost(p, k, 1, per_elem, share_s) > cap)
                 continue;
             if (pass == 1 || pass == 3) { /* over the target: the smallest slab there is */
                 p->k = k;
@@ -490,7 +488,7 @@ static int make_plan(cp_ctx *c, bool straddle, pz_err *e)
             uint64_t nt = p->ax[p->order[k]].ntiles, lo = 1, hi = nt;
             while (lo < hi) {
                 uint64_t mid = lo + (hi - lo + 1) / 2;
-                if (slab_cost(c, p, k, mid, per_elem, share_s) <= cap)
+                if (slab_cost(p, k, mid, per_elem, share_s) <= cap)
                     lo = mid;
                 else
                     hi = mid - 1;
