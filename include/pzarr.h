@@ -113,11 +113,20 @@ typedef enum pzarr_time_unit {
     ((pzarr_dtype)(0x41000000 | ((unsigned)(unit) << 20) | (unsigned)(scale)))
 #define PZARR_NAT INT64_MIN
 
-/* Size in bytes of one element, or 0 for an unknown type. Local. */
+/* Variable-length elements: UTF-8 strings (numpy object arrays of str,
+ * zarr-python 3's "string"; codec vlen-utf8) and byte strings ("|O" with
+ * vlen-bytes, v3 "variable_length_bytes"). They are read and written with
+ * pzarr_array_read_vlen / pzarr_array_write_vlen as offsets + bytes (see
+ * there), not with pzarr_array_read / write. */
+#define PZARR_VLEN_STRING ((pzarr_dtype)0x300001)
+#define PZARR_VLEN_BYTES ((pzarr_dtype)0x300002)
+
+/* Size in bytes of one element, or 0 for an unknown type (and for the
+ * variable-length types, which have no fixed size). Local. */
 size_t pzarr_dtype_size(pzarr_dtype t);
 /* The Zarr v3 name ("float64", ...); for the v2 strings "bytes string" and
- * "UTF-32 string"; "numpy.datetime64", "numpy.timedelta64"; NULL for an
- * unknown type. Local. */
+ * "UTF-32 string"; "numpy.datetime64", "numpy.timedelta64"; "string" and
+ * "variable_length_bytes"; NULL for an unknown type. Local. */
 const char *pzarr_dtype_name(pzarr_dtype t);
 
 #define PZARR_MAX_NDIM 32
@@ -296,6 +305,30 @@ int pzarr_array_read(pzarr_array *a, const uint64_t *start,
  */
 int pzarr_array_read_all(pzarr_array *a, const uint64_t *start,
                          const uint64_t *count, void *buf);
+/*
+ * Variable-length arrays (PZARR_VLEN_STRING, PZARR_VLEN_BYTES). The n =
+ * prod(count) elements of a box, in C order, are given as `offsets` (n + 1
+ * values, non-decreasing) into `data`: element i is the bytes data[offsets[i]]
+ * .. data[offsets[i + 1]] (no terminating NUL; strings are UTF-8, checked).
+ *
+ * pzarr_array_write_vlen is local like pzarr_array_write: the elements are
+ * copied (the caller's buffers are free at return) and applied by the next
+ * flush, with the same order and all-or-nothing rules; pieces that cross
+ * ownership travel to the chunks' owners inside the flush. Sharded
+ * variable-length arrays are read, not written. Local.
+ */
+int pzarr_array_write_vlen(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                           const uint64_t *offsets, const void *data);
+/*
+ * Reads a box of a variable-length array, with this rank's unflushed
+ * writes: *offsets gets n + 1 values (offsets[0] = 0) and *data the bytes of
+ * all elements one after the other, each allocated by pzarr (release both
+ * with pzarr_free; *data is never NULL on success, even when empty).
+ * Elements of chunks never written are the fill value (a string fill_value;
+ * empty for null or numeric fill values). Local.
+ */
+int pzarr_array_read_vlen(pzarr_array *a, const uint64_t *start, const uint64_t *count,
+                          uint64_t **offsets, void **data);
 /*
  * Makes every write issued before it, on any rank, visible to every reader
  * (and survive a power loss with PZARR_DURABLE). Writes are applied in the

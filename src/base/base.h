@@ -82,6 +82,12 @@ int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian);
 void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[32]);
 /* 'S' or 'U' for a fixed-length string type, else 0; and its length
  * (bytes for S, code units for U). */
+/* Variable-length strings or bytes. */
+bool pz_dtype_is_vlen(pzarr_dtype t);
+/* What one element occupies inside the engine: its size, or for a
+ * variable-length type the PZ_VLEN_SLOT bytes its budgets count. */
+#define PZ_VLEN_SLOT 16
+size_t pz_dtype_slot(pzarr_dtype t);
 char pz_dtype_string_kind(pzarr_dtype t);
 size_t pz_dtype_string_length(pzarr_dtype t);
 bool pz_dtype_is_int(pzarr_dtype t);

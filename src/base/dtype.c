@@ -98,8 +98,22 @@ size_t pzarr_dtype_size(pzarr_dtype t)
     return d ? d->size : 0;
 }
 
+bool pz_dtype_is_vlen(pzarr_dtype t)
+{
+    return t == PZARR_VLEN_STRING || t == PZARR_VLEN_BYTES;
+}
+
+size_t pz_dtype_slot(pzarr_dtype t)
+{
+    return pz_dtype_is_vlen(t) ? PZ_VLEN_SLOT : pzarr_dtype_size(t);
+}
+
 const char *pzarr_dtype_name(pzarr_dtype t)
 {
+    if (t == PZARR_VLEN_STRING)
+        return "string";
+    if (t == PZARR_VLEN_BYTES)
+        return "variable_length_bytes";
     char tk = pz_dtype_time_kind(t);
     if (tk)
         return tk == 'M' ? "numpy.datetime64" : "numpy.timedelta64";
@@ -114,6 +128,16 @@ int pz_dtype_from_v3(const char *name, pzarr_dtype *t)
 {
     if (!name)
         return PZARR_EINVAL;
+    if (strcmp(name, "string") == 0) {
+        *t = PZARR_VLEN_STRING;
+        return 0;
+    }
+    /* zarr-python 3 writes "variable_length_bytes"; zarr-extensions names
+     * the same type "bytes" */
+    if (strcmp(name, "variable_length_bytes") == 0 || strcmp(name, "bytes") == 0) {
+        *t = PZARR_VLEN_BYTES;
+        return 0;
+    }
     for (size_t i = 0; i < NDTYPES; i++) {
         if (strcmp(dtypes[i].v3_name, name) == 0) {
             *t = dtypes[i].t;
@@ -149,6 +173,11 @@ int pz_dtype_from_v2(const char *s, pzarr_dtype *t, bool *big_endian)
     if (s[1] < 'A' || (s[1] > 'Z' && s[1] < 'a') || s[1] > 'z')
         return PZARR_EMETA;
     size_t size;
+    if (strcmp(s, "|O") == 0) { /* object: the filter says which (meta.c) */
+        *t = PZARR_VLEN_BYTES;
+        *big_endian = false;
+        return 0;
+    }
     if (s[1] == 'S' || s[1] == 'U') { /* fixed-length strings */
         size_t n = 0, v = 0;
         for (; s[2 + n] >= '0' && s[2 + n] <= '9' && n < 6; n++)
@@ -218,6 +247,10 @@ void pz_dtype_to_v2(pzarr_dtype t, bool big_endian, char out[32])
         else
             snprintf(out, 32, "%c%c8[%u%s]", big_endian ? '>' : '<', tk, sc,
                      pz_time_unit_name(u));
+        return;
+    }
+    if (pz_dtype_is_vlen(t)) {
+        snprintf(out, 32, "|O");
         return;
     }
     char k = pz_dtype_string_kind(t);
@@ -447,7 +480,7 @@ static void store_value(pzarr_dtype t, cvalue v, unsigned char *p)
 bool pz_dtype_convertible(pzarr_dtype from, pzarr_dtype to)
 {
     if (from == to)
-        return pzarr_dtype_size(from) != 0;
+        return pz_dtype_slot(from) != 0;
     bool fc = from == PZARR_COMPLEX64 || from == PZARR_COMPLEX128;
     bool tc = to == PZARR_COMPLEX64 || to == PZARR_COMPLEX128;
     return desc_of(from) && desc_of(to) && (!fc || tc);

@@ -194,6 +194,11 @@ size_t cli_dtype_size(pzarr_dtype t);
 
 int cli_cmd_create(cli *c, int argc, char **argv);
 int cli_cmd_get(cli *c, int argc, char **argv);
+/* get / put of variable-length arrays as JSON Lines (cli_vlen.c). */
+int cli_vlen_get(cli *c, const char *path, pzarr_array *a, const pzarr_array_info *in,
+                 const uint64_t *start, const uint64_t *count, const char *out_name);
+int cli_vlen_put(cli *c, const char *path, pzarr_array *a, const pzarr_array_info *in,
+                 const uint64_t *start, const uint64_t *count, const char *in_name);
 int cli_cmd_clean(cli *c, int argc, char **argv);
 int cli_cmd_put(cli *c, int argc, char **argv);
 int cli_cmd_info(cli *c, int argc, char **argv);

@@ -18,6 +18,11 @@
 
 enum { TAG_HDR = 71, TAG_DATA = 72 };
 
+static bool vlen_type(pzarr_dtype t)
+{
+    return t == PZARR_VLEN_STRING || t == PZARR_VLEN_BYTES;
+}
+
 /* Inputs from a pipe up to this size are spooled in memory, larger ones in
  * an unlinked temporary file. PZARR_CLI_SPOOL_MEM overrides it (tests). */
 static uint64_t spool_mem_max(void)
@@ -290,6 +295,10 @@ int cli_cmd_get(cli *c, int argc, char **argv)
                    &x);
     if (rc)
         return rc;
+    if (vlen_type(x.ca.info.dtype)) {
+        rc = cli_vlen_get(c, path, x.ca.array, &x.ca.info, x.start, x.count, opts[1].value);
+        return xfer_close(c, &x, rc);
+    }
     get_out o = {opts[1].value ? opts[1].value : "-", -1, false, false,
                  opts[1].seen};
     rc = get_run(c, &x, &o);
@@ -570,6 +579,10 @@ int cli_cmd_put(cli *c, int argc, char **argv)
                    progress_mode(opts[2].seen, opts[4].seen), &x);
     if (rc)
         return rc;
+    if (vlen_type(x.ca.info.dtype)) {
+        rc = cli_vlen_put(c, path, x.ca.array, &x.ca.info, x.start, x.count, opts[1].value);
+        return xfer_close(c, &x, rc);
+    }
     put_in in = {opts[1].value, false, -1, 0, NULL};
     rc = put_run(c, &x, &in);
     return xfer_close(c, &x, rc);

@@ -798,6 +798,14 @@ bool cli_dtype_parse(const char *name, pzarr_dtype *t)
 {
     if (cli_time_parse(name, t))
         return true;
+    if (strcmp(name, "string") == 0 || strcmp(name, "str") == 0) {
+        *t = PZARR_VLEN_STRING;
+        return true;
+    }
+    if (strcmp(name, "bytes") == 0) {
+        *t = PZARR_VLEN_BYTES;
+        return true;
+    }
     if ((name[0] == 'S' || name[0] == 'U') && name[1] >= '1' && name[1] <= '9') {
         uint64_t n;
         if (!cli_parse_u64(name + 1, &n) || n > PZARR_STRING_MAX)
@@ -817,6 +825,10 @@ bool cli_dtype_parse(const char *name, pzarr_dtype *t)
 const char *cli_dtype_name(pzarr_dtype t)
 {
     static char text[32]; /* the CLI is one thread */
+    if (t == PZARR_VLEN_STRING)
+        return "string";
+    if (t == PZARR_VLEN_BYTES)
+        return "bytes";
     size_t size = pzarr_dtype_size(t);
     const char *tn = pzarr_dtype_name(t);
     if (tn && strncmp(tn, "numpy.", 6) == 0) { /* datetime64 / timedelta64 */

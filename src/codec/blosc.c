@@ -52,7 +52,7 @@ static int parse_v2(const pz_cfg *c, int isz, pz_codec *out)
 static int parse(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
 {
     (void)ndim;
-    int isz = (int)pzarr_dtype_size(t);
+    int isz = pz_dtype_is_vlen(t) ? 1 : (int)pzarr_dtype_size(t); /* vlen: a byte stream */
     return c->v2 ? parse_v2(c, isz, out) : parse_v3(c, isz, out);
 }
 

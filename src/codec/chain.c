@@ -18,7 +18,8 @@ static const pz_codec_ops *const table[PZ_NCODECS] = {
     [PZ_CODEC_SHUFFLE] = &pz_codec_shuffle, [PZ_CODEC_ZFP] = &pz_codec_zfp,
     [PZ_CODEC_ZFPY] = &pz_codec_zfpy, [PZ_CODEC_CRC32] = &pz_codec_crc32,
     [PZ_CODEC_ADLER32] = &pz_codec_adler32, [PZ_CODEC_FLETCHER32] = &pz_codec_fletcher32,
-    [PZ_CODEC_BITROUND3] = &pz_codec_bitround3,
+    [PZ_CODEC_BITROUND3] = &pz_codec_bitround3, [PZ_CODEC_VLEN_UTF8] = &pz_codec_vlen_utf8,
+    [PZ_CODEC_VLEN_BYTES] = &pz_codec_vlen_bytes,
 };
 
 static const pz_codec_ops *ops(const pz_codec *c) { return table[c->id]; }
@@ -114,7 +115,7 @@ static int check_args(int ndim, pzarr_dtype t, pz_pipeline *p, pz_err *e)
 {
     if (!p || ndim < 0 || ndim > PZ_MAX_NDIM)
         return pz_err_set(e, PZARR_EINVAL, "codecs: invalid rank %d", ndim);
-    if (pzarr_dtype_size(t) == 0)
+    if (pz_dtype_slot(t) == 0)
         return pz_err_set(e, PZARR_EINVAL, "codecs: invalid data type %d", (int)t);
     memset(p, 0, sizeof *p);
     return 0;
@@ -159,6 +160,36 @@ static int move_numcodecs_a2a(pz_pipeline *p, pzarr_dtype t, pz_err *e)
     return 0;
 }
 
+static bool is_vlen_codec(const pz_codec *c)
+{
+    return c->id == PZ_CODEC_VLEN_UTF8 || c->id == PZ_CODEC_VLEN_BYTES;
+}
+
+/* A variable-length type is written by its vlen codec, first and alone
+ * before bytes->bytes codecs; a fixed-size type never by one. */
+static int check_vlen(const pz_pipeline *p, pzarr_dtype t, pz_err *e)
+{
+    int ab = -1;
+    for (int i = 0; i < p->n && ab < 0; i++)
+        if (ops(&p->c[i])->kind == PZ_KIND_A2B)
+            ab = i;
+    if (ab < 0)
+        return 0;
+    if (!pz_dtype_is_vlen(t))
+        return is_vlen_codec(&p->c[ab])
+                   ? pz_err_set(e, PZARR_EMETA, "codec \"%s\" needs a variable-length data type",
+                                ops(&p->c[ab])->name)
+                   : 0;
+    const char *want = t == PZARR_VLEN_STRING ? "vlen-utf8" : "vlen-bytes";
+    if (!is_vlen_codec(&p->c[ab]))
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "data type %s needs the \"%s\" codec, not \"%s\"",
+                          pzarr_dtype_name(t), want, ops(&p->c[ab])->name);
+    if (ab != 0)
+        return pz_err_set(e, PZARR_EUNSUPPORTED,
+                          "codecs: array->array codecs before \"%s\" are not supported", want);
+    return 0;
+}
+
 int pz_pipeline_parse_v3(const cJSON *codecs, int ndim, pzarr_dtype t, pz_pipeline *p,
                          pz_err *e)
 {
@@ -172,7 +203,8 @@ int pz_pipeline_parse_v3(const cJSON *codecs, int ndim, pzarr_dtype t, pz_pipeli
     for (const cJSON *it = codecs->child; it; it = it->next)
         PZ_TRY(parse_v3_item(it, ndim, t, &p->c[p->n++], e));
     PZ_TRY(move_numcodecs_a2a(p, t, e));
-    return check_order(p, e);
+    PZ_TRY(check_order(p, e));
+    return check_vlen(p, t, e);
 }
 
 /* ------------------------------------------------------------ v2 */
@@ -211,6 +243,23 @@ int pz_pipeline_from_v2(const cJSON *compressor, const cJSON *filters, bool orde
                         bool big_endian, int ndim, pzarr_dtype t, pz_pipeline *p, pz_err *e)
 {
     PZ_TRY(check_args(ndim, t, p, e));
+    if (pz_dtype_is_vlen(t)) { /* the object codec, the first filter, is the array->bytes */
+        if (order_f && ndim > 1)
+            return pz_err_set(e, PZARR_EUNSUPPORTED,
+                              "order \"F\" of a multi-dimensional object array is not supported");
+        PZ_TRY(parse_v2_filters(filters, t, p, e));
+        if (compressor && !cJSON_IsNull(compressor)) {
+            if (p->n >= PZ_MAX_CODECS)
+                return pz_err_set(e, PZARR_EMETA, "filters: too many");
+            PZ_TRY(parse_v2_compressor(compressor, t, &p->c[p->n++], e));
+        }
+        for (int i = 1; i < p->n; i++)
+            if (ops(&p->c[i])->kind != PZ_KIND_B2B)
+                return pz_err_set(e, PZARR_EUNSUPPORTED,
+                                  "\"%s\" after an object codec is not supported",
+                                  ops(&p->c[i])->name);
+        return check_vlen(p, t, e);
+    }
     bool multi = pzarr_dtype_size(t) > 1;
     if (order_f && ndim > 1)
         pz_transpose_reversed(&p->c[p->n++], ndim);
@@ -595,6 +644,73 @@ int pz_chunk_decode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
     int rc = decode_bytes_stages(p, ab, nbytes, chunk, &s, e);
     if (rc == 0)
         rc = decode_array(p, ab, ndim, chunk_shape, t, chunk, &s, e);
+    stages_free(&s);
+    return rc;
+}
+
+/* ------------------------------------------------------------ variable length */
+
+int pz_vlen_encode(const pz_pipeline *p, const void *layout, size_t n, pz_buf *out, pz_err *e)
+{
+    int ab = a2b_index(p), rc = 0;
+    out->size = 0;
+    if (p->n == 0 && p->unsupported[0])
+        return opaque(p, e);
+    if (ab < 0 || !is_vlen_codec(&p->c[ab]))
+        return pz_err_set(e, PZARR_EINVAL, "codecs: no vlen codec");
+    stages s = {{{0}}, layout, n, -1};
+    for (int i = ab + 1; rc == 0 && i < p->n; i++) {
+        pz_buf *dst = i == p->n - 1 ? out : spare(&s);
+        dst->size = 0;
+        rc = ops(&p->c[i])->encode(&p->c[i], s.cur, s.n, dst, e);
+        took(&s, dst);
+    }
+    if (rc == 0 && ab == p->n - 1 && pz_buf_append(out, s.cur, s.n) != 0)
+        rc = pz_err_set(e, PZARR_ENOMEM, "vlen: out of memory (%zu bytes)", s.n);
+    stages_free(&s);
+    if (rc != 0)
+        out->size = 0;
+    return rc;
+}
+
+int pz_vlen_decode(const pz_pipeline *p, pzarr_dtype t, uint64_t nelem, const void *in,
+                   size_t n, pz_buf *out, pz_err *e)
+{
+    int ab = a2b_index(p), rc = 0;
+    out->size = 0;
+    if (p->n == 0 && p->unsupported[0])
+        return opaque(p, e);
+    if (ab < 0 || !is_vlen_codec(&p->c[ab]))
+        return pz_err_set(e, PZARR_EINVAL, "codecs: no vlen codec");
+    if (!in && n)
+        return pz_err_set(e, PZARR_EINVAL, "chunk: NULL input");
+    stages s = {{{0}}, in, n, -1};
+    /* The decoded size is the data's own; a decompression bomb must not
+     * exhaust memory: at most 256 MiB beyond 64 times the stored bytes. */
+    pz_want w = {PZ_UNKNOWN_SIZE, n < (SIZE_MAX >> 7) ? 64 * n + ((size_t)256 << 20)
+                                                      : SIZE_MAX - 1};
+    for (int i = p->n - 1; rc == 0 && i > ab; i--) {
+        const pz_codec *c = &p->c[i];
+        if (ops(c)->check) {
+            rc = ops(c)->check(c, s.cur, &s.n, e);
+            continue;
+        }
+        pz_buf *dst = spare(&s);
+        dst->size = 0;
+        rc = ops(c)->decode(c, s.cur, s.n, w, dst, e);
+        took(&s, dst);
+    }
+    if (rc == 0)
+        rc = pz_vlen_index(t, s.cur, s.n, nelem, NULL, NULL, e);
+    if (rc == 0) {
+        if (s.cur_buf >= 0) { /* hand the scratch buffer over, no copy */
+            pz_buf_free(out);
+            *out = s.buf[s.cur_buf];
+            memset(&s.buf[s.cur_buf], 0, sizeof s.buf[0]);
+        } else if (pz_buf_append(out, s.cur, s.n) != 0) {
+            rc = pz_err_set(e, PZARR_ENOMEM, "vlen: out of memory (%zu bytes)", s.n);
+        }
+    }
     stages_free(&s);
     return rc;
 }

@@ -32,6 +32,8 @@ typedef enum pz_codec_id {
     PZ_CODEC_ADLER32,
     PZ_CODEC_FLETCHER32,
     PZ_CODEC_BITROUND3, /* zarr-extensions "bitround" (v3) */
+    PZ_CODEC_VLEN_UTF8, /* array->bytes of variable-length elements (vlen.c) */
+    PZ_CODEC_VLEN_BYTES,
     PZ_NCODECS
 } pz_codec_id;
 
@@ -151,6 +153,24 @@ int pz_chunk_encode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
 int pz_chunk_decode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
                     pzarr_dtype t, const void *in, size_t n, void *chunk,
                     pz_err *e);
+
+/* ---------------------------------------------------------------- variable length (vlen.c) */
+
+/*
+ * A chunk of a variable-length array, decoded, is vlen's own layout: u32le
+ * element count, then per element u32le length + bytes (C order). These run
+ * the pipeline's bytes->bytes codecs after / before the vlen codec.
+ */
+int pz_vlen_encode(const pz_pipeline *p, const void *layout, size_t n, pz_buf *out, pz_err *e);
+int pz_vlen_decode(const pz_pipeline *p, pzarr_dtype t, uint64_t nelem, const void *in,
+                   size_t n, pz_buf *out, pz_err *e);
+/* Checks a layout of nelem elements (UTF-8 for strings); pos and len (each
+ * NULL or nelem entries) get where each element's bytes start and their
+ * length. PZARR_ECORRUPT naming what is wrong. */
+int pz_vlen_index(pzarr_dtype t, const unsigned char *buf, size_t n, uint64_t nelem,
+                  uint64_t *pos, uint32_t *len, pz_err *e);
+void pz_vlen_put_u32(unsigned char *p, uint32_t v);
+bool pz_utf8_valid(const unsigned char *s, size_t n);
 
 /* CRC-32C (Castagnoli), as the crc32c codec uses it (crc32c.c). */
 uint32_t pz_crc32c(const void *p, size_t n);

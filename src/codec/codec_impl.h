@@ -85,7 +85,7 @@ extern const pz_codec_ops pz_codec_bytes, pz_codec_transpose, pz_codec_blosc, pz
     pz_codec_zlib, pz_codec_zstd, pz_codec_crc32c, pz_codec_lz4, pz_codec_bz2, pz_codec_lzma,
     pz_codec_delta, pz_codec_fso, pz_codec_quantize, pz_codec_bitround, pz_codec_shuffle,
     pz_codec_zfp, pz_codec_zfpy, pz_codec_crc32, pz_codec_adler32, pz_codec_fletcher32,
-    pz_codec_bitround3;
+    pz_codec_bitround3, pz_codec_vlen_utf8, pz_codec_vlen_bytes;
 
 /* The v3 configuration of a numcodecs codec: its v2 fields but "id". */
 bool pz_emit_v3_numcodecs(const pz_codec_ops *o, const pz_codec *c, cJSON *obj);

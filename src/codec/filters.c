@@ -471,7 +471,8 @@ static int shuffle_parse(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out
     static const char *const fields[] = {"id", "elementsize"};
     (void)ndim;
     PZ_TRY(pz_cfg_fields(c, fields, 2));
-    return pz_cfg_int(c, "elementsize", 1, 1 << 20, (int)pzarr_dtype_size(t),
+    return pz_cfg_int(c, "elementsize", 1, 1 << 20,
+                      pz_dtype_is_vlen(t) ? 1 : (int)pzarr_dtype_size(t),
                       &out->u.filt.elementsize);
 }
 

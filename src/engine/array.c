@@ -81,6 +81,7 @@ static void array_free(pzarr_array *a)
     for (int i = 0; i < PZ_READ_BATCH; i++)
         pz_buf_free(&a->rbufs[i]);
     pz_wbuf_free(a);
+    pz_vlen_clear(a);
     pz_stage_free(a);
     pz_xchg_free(&a->x);
     pz_meta_free(&a->m);

@@ -182,6 +182,15 @@ static int retype_pipeline(pz_pipeline *pl, size_t itemsize, pz_err *e)
  * becomes NaN (floats) or 0 in v3. */
 static void target_fill(const pz_meta *sm, pz_meta *t)
 {
+    if (pz_dtype_is_vlen(sm->dtype)) { /* the same bytes; a v2 null or number is "" in v3 */
+        size_t n;
+        const unsigned char *b = pz_fill_vlen(sm->fill, &n);
+        memcpy(t->fill, sm->fill, sizeof t->fill);
+        t->fill_null = sm->fill_null && t->zarr_format == 2;
+        if (t->zarr_format == 3 && (sm->fill_null || sm->fill[8]))
+            pz_fill_set_vlen(t->fill, b, 0);
+        return;
+    }
     unsigned char fill[PZ_FILL_MAX] = {0};
     bool null = sm->fill_null;
     if (null && t->zarr_format == 3) {
@@ -272,7 +281,8 @@ static int make_target(cp_ctx *c, const pzarr_copy_options *o, pz_err *e)
         if (!any_nonzero(nd, o->shard))
             return pz_err_set(e, PZARR_EINVAL, "sharding asked for without a shard shape");
         memcpy(sp.shard, o->shard, sizeof(uint64_t) * (size_t)nd);
-    } else if (o->sharding == 0 && sm->shard.on && sp.zarr_format == 3) {
+    } else if (o->sharding == 0 && sm->shard.on && sp.zarr_format == 3 &&
+               !pz_dtype_is_vlen(sm->dtype)) { /* vlen arrays are written unsharded */
         bool whole = true;
         for (int d = 0; d < nd; d++)
             whole = whole && sm->chunks[d] % sp.chunks[d] == 0;
@@ -794,6 +804,27 @@ static int commit_slab(cp_ctx *c, uint64_t i, pz_err *le, pz_err *e)
     return 0;
 }
 
+/* A slab of a variable-length array: this rank reads its part of the source
+ * itself (it is its own block of the target's chunks) and writes it. */
+static int vlen_slab(cp_ctx *c, uint64_t i, const uint64_t *st, const uint64_t *ct,
+                     const uint64_t *ss, uint64_t n, pz_err *e)
+{
+    pz_err le;
+    pz_err_clear(&le);
+    if (n) {
+        uint64_t *off = NULL;
+        void *data = NULL;
+        if (pzarr_array_read_vlen(c->src, ss, ct, &off, &data) != 0)
+            pz_err_set(&le, c->src->err.code, "reading '%s': %s", c->src->name,
+                       c->src->err.msg);
+        else if (pzarr_array_write_vlen(c->dst, st, ct, off, data) != 0)
+            le = c->dst->err;
+        pzarr_free(off);
+        pzarr_free(data);
+    }
+    return commit_slab(c, i, &le, e);
+}
+
 /* One slab: this rank's part read from the source (collectively), converted,
  * written to the target; then committed. */
 static int copy_slab(cp_ctx *c, uint64_t i, void **buf, size_t *cap, void **cbuf,
@@ -818,9 +849,11 @@ static int copy_slab(cp_ctx *c, uint64_t i, void **buf, size_t *cap, void **cbuf
     if (n == 0)
         for (int d = 0; d < nd; d++)
             ct[d] = 0;
-    size_t need = (size_t)n * c->src->m.itemsize;
     pz_err le;
     pz_err_clear(&le);
+    if (pz_dtype_is_vlen(c->src->m.dtype)) /* local reads: no piece crosses a rank */
+        return vlen_slab(c, i, st, ct, ss, n, e);
+    size_t need = (size_t)n * c->src->m.itemsize;
     if (need > *cap) {
         pz_free(*buf);
         *cap = 0;

@@ -99,6 +99,21 @@ typedef struct pz_wbuf {
     uint64_t seq;   /* next write number */
 } pz_wbuf;
 
+/* Unflushed writes of a variable-length array (vlen.c): each a box and its
+ * elements in vlen layout (u32le length + bytes each, no count). */
+typedef struct pz_vpiece {
+    uint64_t start[PZ_MAX_NDIM], count[PZ_MAX_NDIM];
+    uint64_t seq, n;
+    unsigned char *data;
+    size_t size;
+} pz_vpiece;
+
+typedef struct pz_vwbuf {
+    pz_vpiece *v;
+    size_t n, cap;
+    uint64_t bytes, seq;
+} pz_vwbuf;
+
 #define PZ_COMMIT_RECORD ".pzarr-commit"
 #define PZ_COMMIT_DOCS 2
 
@@ -169,6 +184,7 @@ struct pzarr_array {
     bool pdims_set;
     int pdims[PZ_MAX_NDIM];
     pz_wbuf wb;
+    pz_vwbuf vw; /* variable-length arrays: their unflushed writes */
     pz_stage st;
     uint64_t write_limit;
     pz_xchg x;
@@ -186,6 +202,13 @@ struct pzarr_array {
     pz_buf rbufs[PZ_READ_BATCH]; /* file buffers of local reads, reused */
     signed char memfs;           /* chunks on a memory file system: -1 unknown */
 };
+
+/* ---------------------------------------------------------------- vlen.c */
+
+/* The flush's part for a variable-length array (collective, whatever e
+ * holds): pieces to their owners, merged, staged in c; the pieces dropped. */
+int pz_vlen_flush(pzarr_array *a, pz_commit *c, pz_err *e);
+void pz_vlen_clear(pzarr_array *a);
 
 /* ---------------------------------------------------------------- handle.c */
 

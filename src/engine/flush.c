@@ -516,6 +516,7 @@ static void flush_run(flush_ctx *cp, pz_err *e)
         pz_free(fetched);
         g0 = g1;
     }
+    pz_vlen_flush(a, &c.commit, e);
     if (a->m.shard.on)
         pz_shard_flush(a, &c.commit, &c.so, e);
     pz_xchg_unlock_all(&a->x);
@@ -546,6 +547,7 @@ int pzarr_array_flush(pzarr_array *a)
     pz_err_clear(&e);
     if (finish_pending(a, &e) != 0) {
         pz_wbuf_clear(a);
+        pz_vlen_clear(a);
         pz_stage_abort(a);
         a->err = e;
         return e.code;

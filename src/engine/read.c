@@ -200,7 +200,10 @@ int pzarr_array_read(pzarr_array *a, const uint64_t *start, const uint64_t *coun
         return PZARR_EINVAL;
     pz_err e;
     pz_err_clear(&e);
-    if (pz_array_check_box(a, start, count, "read", &e) == 0 &&
+    if (pz_dtype_is_vlen(a->m.dtype))
+        pz_err_set(&e, PZARR_EINVAL,
+                   "\"%s\" holds variable-length elements: use pzarr_array_read_vlen", a->name);
+    else if (pz_array_check_box(a, start, count, "read", &e) == 0 &&
         pz_array_read_storage(a, start, count, buf, NULL, NULL, &e) == 0) {
         pz_resize_mask(a, start, count, buf);
         pz_wbuf_overlay(a, start, count, buf);

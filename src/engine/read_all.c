@@ -290,6 +290,12 @@ int pzarr_array_read_all(pzarr_array *a, const uint64_t *start, const uint64_t *
     pz_err e;
     pz_err_clear(&e);
     ra_ctx c = {.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};
+    if (pz_dtype_is_vlen(a->m.dtype)) { /* the same on every rank: no collective */
+        pz_err_set(&e, PZARR_EINVAL,
+                   "\"%s\" holds variable-length elements: use pzarr_array_read_vlen", a->name);
+        a->err = e;
+        return e.code;
+    }
     bool box_ok = pz_array_check_box(a, start, count, "read_all", &e) == 0;
     if (box_ok)
         build_requests(&c, start, count, &e);

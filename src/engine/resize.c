@@ -20,6 +20,12 @@ int pzarr_array_resize(pzarr_array *a, const uint64_t *new_shape)
         pz_err_set(&e, PZARR_ERDONLY, "store %s is read-only", a->s->root);
     else if (nd > 0 && !new_shape)
         pz_err_set(&e, PZARR_EINVAL, "resize: new shape is NULL");
+    for (int d = 0; e.code == 0 && pz_dtype_is_vlen(a->m.dtype) && d < nd; d++)
+        if (new_shape[d] < a->m.shape[d])
+            pz_err_set(&e, PZARR_EUNSUPPORTED,
+                       "resize: a %s array grows, it is not cut (dimension %d: %llu < %llu)",
+                       pzarr_dtype_name(a->m.dtype), d, (unsigned long long)new_shape[d],
+                       (unsigned long long)a->m.shape[d]);
     pz_meta nm;
     memset(&nm, 0, sizeof nm);
     if (e.code == 0 && pz_meta_copy(&a->m, &nm) != 0)

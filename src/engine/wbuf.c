@@ -118,6 +118,9 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
     uint64_t elems, bytes;
     if (!(a->s->flags & PZARR_RDWR)) {
         pz_err_set(&e, PZARR_ERDONLY, "store %s is read-only", a->s->root);
+    } else if (pz_dtype_is_vlen(a->m.dtype)) {
+        pz_err_set(&e, PZARR_EINVAL,
+                   "\"%s\" holds variable-length elements: use pzarr_array_write_vlen", a->name);
     } else if (pz_array_check_box(a, start, count, "write", &e) == 0) {
         if (!pz_prod(nd, count, &elems) || !pz_mul_u64(elems, a->m.itemsize, &bytes))
             pz_err_set(&e, PZARR_EBOUNDS, "write region size overflows");

@@ -431,11 +431,103 @@ static cJSON *emit_string(const unsigned char *fill, pzarr_dtype t)
     return cJSON_CreateString(text);
 }
 
+/* ------------------------------------------------------------ fill: variable length */
+
+/* A variable-length fill value inside fill[]: its length (uint64) at 0, at
+ * 8 a kind (0 a string, 1 a number that zarr-python 2 wrote for an object
+ * array, kept as the double at 16 to be written back), its bytes at 24. */
+#define VFILL_BYTES 24
+
+const unsigned char *pz_fill_vlen(const unsigned char *fill, size_t *len)
+{
+    uint64_t n;
+    memcpy(&n, fill, 8);
+    *len = (size_t)n;
+    return fill + VFILL_BYTES;
+}
+
+int pz_fill_set_vlen(unsigned char *fill, const void *bytes, size_t len)
+{
+    if (len > PZ_FILL_MAX - VFILL_BYTES)
+        return PZARR_EUNSUPPORTED;
+    memset(fill, 0, PZ_FILL_MAX);
+    uint64_t n = len;
+    memcpy(fill, &n, 8);
+    if (len)
+        memcpy(fill + VFILL_BYTES, bytes, len);
+    return 0;
+}
+
+static int parse_vlen_fill(const cJSON *v, pzarr_dtype t, int zarr_format, unsigned char *out,
+                           pz_err *e)
+{
+    if (cJSON_IsNumber(v) && zarr_format == 2) {
+        out[8] = 1;
+        memcpy(out + 16, &v->valuedouble, 8);
+        return 0;
+    }
+    if (!cJSON_IsString(v))
+        return pz_err_set(e, PZARR_EMETA, "\"fill_value\" of a %s array must be a string",
+                          pzarr_dtype_name(t));
+    const char *s = v->valuestring;
+    size_t n = strlen(s);
+    if (t == PZARR_VLEN_BYTES && zarr_format == 3) { /* base64, as zarr-python 3 writes */
+        unsigned char raw[PZ_FILL_MAX];
+        if (!b64_decode(s, raw, sizeof raw - VFILL_BYTES, &n))
+            return pz_err_set(e, PZARR_EMETA,
+                              "\"fill_value\" of a variable_length_bytes array must be "
+                              "base64 of at most %d bytes",
+                              PZ_FILL_MAX - VFILL_BYTES);
+        return pz_fill_set_vlen(out, raw, n);
+    }
+    if (pz_fill_set_vlen(out, s, n) != 0)
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "\"fill_value\": a string of %zu bytes "
+                          "(pzarr takes up to %d)", n, PZ_FILL_MAX - VFILL_BYTES);
+    return 0;
+}
+
+static cJSON *emit_vlen(const unsigned char *fill, pzarr_dtype t, int zarr_format)
+{
+    if (fill[8] == 1 && zarr_format == 2) {
+        double d;
+        memcpy(&d, fill + 16, 8);
+        return cJSON_CreateNumber(d);
+    }
+    size_t n;
+    const unsigned char *b = pz_fill_vlen(fill, &n);
+    char text[2 * PZ_FILL_MAX];
+    if (t == PZARR_VLEN_BYTES && zarr_format == 3) {
+        size_t o = 0;
+        for (size_t i = 0; i < n; i += 3) {
+            uint32_t w = (uint32_t)b[i] << 16 | (i + 1 < n ? (uint32_t)b[i + 1] << 8 : 0) |
+                         (i + 2 < n ? b[i + 2] : 0);
+            text[o++] = B64[w >> 18 & 63];
+            text[o++] = B64[w >> 12 & 63];
+            text[o++] = i + 1 < n ? B64[w >> 6 & 63] : '=';
+            text[o++] = i + 2 < n ? B64[w & 63] : '=';
+        }
+        text[o] = '\0';
+        return cJSON_CreateString(text);
+    }
+    memcpy(text, b, n);
+    text[n] = '\0';
+    return cJSON_CreateString(text);
+}
+
 int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
                   unsigned char out[PZ_FILL_MAX], bool *is_null, pz_err *e)
 {
     memset(out, 0, PZ_FILL_MAX);
     *is_null = false;
+    if (pz_dtype_is_vlen(t)) {
+        if (!v || cJSON_IsNull(v)) {
+            if (zarr_format == 3)
+                return pz_err_set(e, PZARR_EMETA, "\"fill_value\" must not be null in Zarr v3");
+            *is_null = true;
+            return 0;
+        }
+        return parse_vlen_fill(v, t, zarr_format, out, e);
+    }
     size_t size = pzarr_dtype_size(t);
     if (size == 0)
         return pz_err_set(e, PZARR_EINVAL, "fill value of an unknown type");
@@ -536,11 +628,13 @@ static cJSON *emit_complex(const unsigned char *p, size_t size, int zarr_format)
 cJSON *pz_fill_emit(pzarr_dtype t, int zarr_format, const unsigned char *fill,
                     bool is_null)
 {
+    if (is_null && zarr_format == 2)
+        return cJSON_CreateNull();
+    if (pz_dtype_is_vlen(t))
+        return emit_vlen(fill, t, zarr_format);
     size_t size = pzarr_dtype_size(t);
     if (size == 0)
         return NULL;
-    if (is_null && zarr_format == 2)
-        return cJSON_CreateNull();
     if (pz_dtype_string_kind(t))
         return emit_string(fill, t);
     if (pz_dtype_time_kind(t)) { /* v3 writes NaT by name; v2 (zarr-python 2) as int64 */

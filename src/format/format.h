@@ -97,5 +97,10 @@ int pz_fill_parse(const cJSON *v, pzarr_dtype t, int zarr_format,
                   unsigned char out[PZ_FILL_MAX], bool *is_null, pz_err *e);
 cJSON *pz_fill_emit(pzarr_dtype t, int zarr_format, const unsigned char *fill,
                     bool is_null);
+/* A variable-length array's fill value: its bytes (and length) inside the
+ * fill[] that pz_fill_parse filled; set from bytes (PZARR_EUNSUPPORTED when
+ * longer than a fill holds). */
+const unsigned char *pz_fill_vlen(const unsigned char *fill, size_t *len);
+int pz_fill_set_vlen(unsigned char *fill, const void *bytes, size_t len);
 
 #endif /* PZ_FORMAT_H */

@@ -307,7 +307,7 @@ static int v3_data_type(const cJSON *v, pz_meta *m, pz_err *e)
         return pz_err_set(e, PZARR_EUNSUPPORTED,
                           "unsupported \"data_type\" \"%.64s\"",
                           v->valuestring);
-    m->itemsize = pzarr_dtype_size(m->dtype);
+    m->itemsize = pz_dtype_slot(m->dtype);
     return 0;
 }
 
@@ -537,7 +537,30 @@ static int v2_dtype(const cJSON *v, pz_meta *m, pz_err *e)
         return pz_err_set(e, PZARR_EMETA,
                           "\"dtype\" \"%.64s\" is not a valid dtype string",
                           v->valuestring);
-    m->itemsize = pzarr_dtype_size(m->dtype);
+    m->itemsize = pz_dtype_slot(m->dtype);
+    return 0;
+}
+
+/* "|O": the first filter says what the objects are. */
+static int v2_object_kind(const cJSON *filters, pz_meta *m, pz_err *e)
+{
+    const cJSON *f = cJSON_IsArray(filters) ? filters->child : NULL;
+    const cJSON *id = cJSON_IsObject(f) ? member(f, "id") : NULL;
+    const char *nm = cJSON_IsString(id) ? id->valuestring : NULL;
+    if (nm && strcmp(nm, "vlen-utf8") == 0)
+        m->dtype = PZARR_VLEN_STRING;
+    else if (nm && strcmp(nm, "vlen-bytes") == 0)
+        m->dtype = PZARR_VLEN_BYTES;
+    else if (nm)
+        return pz_err_set(e, PZARR_EUNSUPPORTED,
+                          "object array (\"dtype\": \"|O\") with filter \"%.40s\": pzarr "
+                          "reads object arrays of vlen-utf8 and vlen-bytes",
+                          nm);
+    else
+        return pz_err_set(e, PZARR_EMETA,
+                          "object array (\"dtype\": \"|O\") without an object codec as its "
+                          "first filter");
+    m->itemsize = pz_dtype_slot(m->dtype);
     return 0;
 }
 
@@ -605,6 +628,8 @@ static int parse_v2(cJSON *root, const char *attrs_doc, size_t attrs_len,
     PZ_TRY(v2_chunks(root, m, e));
     PZ_TRY(need(root, "dtype", &dtype, e));
     PZ_TRY(v2_dtype(dtype, m, e));
+    if (pz_dtype_is_vlen(m->dtype))
+        PZ_TRY(v2_object_kind(member(root, "filters"), m, e));
     PZ_TRY(check_chunk_bytes(m, "chunks", e));
     PZ_TRY(check_grid(m, e));
     PZ_TRY(v2_order(member(root, "order"), m, e));
@@ -944,7 +969,7 @@ static char *print_json(cJSON *o)
 
 char *pz_meta_emit(const pz_meta *m)
 {
-    if (!m || pzarr_dtype_size(m->dtype) == 0)
+    if (!m || pz_dtype_slot(m->dtype) == 0)
         return NULL;
     return print_json(m->zarr_format == 2 ? emit_v2(m) : emit_v3(m));
 }

@@ -254,6 +254,9 @@ static int parse_codecs(plan *p, const char *s, pz_err *e)
     for (int i = 0; i < p->n; i++)
         if (p->c[i].k == K_ZFP && i > 0)
             return pz_err_set(e, PZARR_EINVAL, "codec zfp comes first (it replaces \"bytes\")");
+    if (p->n && p->c[0].k == K_ZFP && pz_dtype_is_vlen(p->sp->dtype))
+        return pz_err_set(e, PZARR_EINVAL, "codec zfp does not take %s",
+                          pzarr_dtype_name(p->sp->dtype));
     if (p->n && p->c[0].k == K_ZFP) {
         if (p->format == 2 && p->c[0].zmode == ZFP_EXPERT)
             return pz_err_set(e, PZARR_EINVAL,
@@ -371,6 +374,8 @@ static const char *default_fill(const plan *p)
         return "nan";
     if (named && (t == PZARR_COMPLEX64 || t == PZARR_COMPLEX128))
         return "nan,nan";
+    if (pz_dtype_is_vlen(t)) /* "": zarr-python 2's "null" reads as None */
+        return t == PZARR_VLEN_BYTES && p->format == 2 ? "null" : "";
     if (named && p->format == 2 && !pz_dtype_string_kind(t))
         return "null";
     return t == PZARR_BOOL ? "false" : "0";
@@ -386,6 +391,17 @@ static int fill_json(const plan *p, cJSON **out, pz_err *e)
         if (p->format != 2)
             return pz_err_set(e, PZARR_EINVAL, "fill value null needs format 2");
         v = cJSON_CreateNull();
+    } else if (pz_dtype_is_vlen(t)) {
+        /* The text itself; v3 bytes in base64, as zarr-python 3 writes them */
+        const char *text = p->sp->fill ? p->sp->fill : "";
+        unsigned char raw[PZ_FILL_MAX], check[PZ_FILL_MAX];
+        bool isnull;
+        pz_err quiet;
+        pz_err_clear(&quiet);
+        ok = pz_fill_set_vlen(raw, text, strlen(text)) == 0 &&
+             (t == PZARR_VLEN_BYTES || pz_utf8_valid((const unsigned char *)text, strlen(text)));
+        v = ok ? pz_fill_emit(t, p->format, raw, false) : NULL;
+        ok = v && pz_fill_parse(v, t, p->format, check, &isnull, &quiet) == 0;
     } else if (pz_dtype_string_kind(t)) {
         /* The text itself ("0": the empty string); "|S" fills are stored
          * in base64, as zarr-python writes them. */
@@ -522,6 +538,14 @@ static cJSON *v3_codecs(const plan *p)
             cJSON_AddItemToArray(arr, v3_codec(&p->c[i], p->itemsize));
         return arr;
     }
+    if (pz_dtype_is_vlen(p->sp->dtype)) { /* the vlen codec turns the array into bytes */
+        cJSON_AddItemToArray(arr, named(p->sp->dtype == PZARR_VLEN_STRING ? "vlen-utf8"
+                                                                         : "vlen-bytes",
+                                        cJSON_CreateObject()));
+        for (int i = 0; i < p->n; i++)
+            cJSON_AddItemToArray(arr, v3_codec(&p->c[i], 1));
+        return arr;
+    }
     /* One-byte types have no byte order: zarr-python 3 writes no endian
      * there, and zarrita.js would swap bools if told "big". */
     cJSON *cfg = NULL;
@@ -642,7 +666,15 @@ static cJSON *v2_document(const plan *p, cJSON *fill)
     cJSON_AddItemToObject(doc, "compressor", v2_compressor(p));
     cJSON_AddItemToObject(doc, "fill_value", fill);
     cJSON_AddStringToObject(doc, "order", p->order_f ? "F" : "C");
-    cJSON_AddNullToObject(doc, "filters");
+    if (pz_dtype_is_vlen(sp->dtype)) {
+        cJSON *f = cJSON_CreateArray(), *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "id", sp->dtype == PZARR_VLEN_STRING ? "vlen-utf8"
+                                                                       : "vlen-bytes");
+        cJSON_AddItemToArray(f, o);
+        cJSON_AddItemToObject(doc, "filters", f);
+    } else {
+        cJSON_AddNullToObject(doc, "filters");
+    }
     char sep[2] = {p->sep, '\0'};
     cJSON_AddStringToObject(doc, "dimension_separator", sep);
     return doc;
@@ -745,10 +777,20 @@ int pz_spec_document(const pzarr_spec *sp, char **json, pz_err *e)
     if (pz_dtype_string_kind(sp->dtype) == 'S' && p.format != 2)
         return pz_err_set(e, PZARR_EINVAL, "fixed-length byte strings need format 2 (Zarr v3 "
                                            "has fixed_length_utf32 strings, not bytes)");
-    p.itemsize = pzarr_dtype_size(sp->dtype);
+    p.itemsize = pz_dtype_slot(sp->dtype);
     if (sp->order && sp->order != 'C' && sp->order != 'F')
         return pz_err_set(e, PZARR_EINVAL, "order '%c' is neither C nor F", sp->order);
     p.order_f = sp->order == 'F';
+    if (pz_dtype_is_vlen(sp->dtype)) {
+        bool sharded = false;
+        for (int d = 0; d < sp->ndim && d < PZARR_MAX_NDIM; d++)
+            sharded = sharded || sp->shard[d];
+        if (p.order_f || sharded || sp->big_endian)
+            return pz_err_set(e, PZARR_EINVAL,
+                              "%s arrays are written in C order, unsharded, without a byte "
+                              "order",
+                              pzarr_dtype_name(sp->dtype));
+    }
     if (sp->separator && sp->separator != '/' && sp->separator != '.')
         return pz_err_set(e, PZARR_EINVAL, "separator '%c' is neither / nor .", sp->separator);
     p.sep = sp->separator ? sp->separator : p.format == 2 ? '.' : '/';
