@@ -87,7 +87,9 @@ if [ -d "$FIX" ]; then
     printf '\001\000\002\000\003\000\004\000\005\000\006\000\007\000\010\000\011\000' >sharded.want
     ok pz get "$FIX/2d.chunked.ragged.compressed.sharded.i2" -o sharded.got && same sharded.want sharded.got "sharded fixture values"
     ok pz info "$FIX/3d.chunked.mixed.i2.F" && has '^codecs: +transpose\(order=\[2,1,0\]\) bytes\(endian=little\) blosc\(' "fixture F order codecs"
-    ok pz ls "$FIX" && has '1d.chunked.string.vlen  array \(unsupported: ' "ls marks unsupported arrays"
+    ok pz ls "$FIX" && has '1d.chunked.string.vlen  array' "ls lists string arrays"
+    ok pz info "$FIX/1d.chunked.string.vlen" && has '^data type: +string' "info names the string type"
+    ok pz ls "$FIX/../../v2/data.zarr" && has '1d.contiguous.json2.O  array \(unsupported: ' "ls marks unsupported arrays"
     ok pz info "$FIX" && has '^  consolidated/$' "info of the fixture root lists its groups"
 fi
 

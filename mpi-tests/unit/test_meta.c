@@ -121,7 +121,15 @@ static void test_dtype_names(void **state)
     assert_int_equal(pzarr_dtype_size((pzarr_dtype)99), 0);
     assert_null(pzarr_dtype_name((pzarr_dtype)99));
     pzarr_dtype t;
-    assert_int_equal(pz_dtype_from_v3("string", &t), PZARR_EUNSUPPORTED);
+    assert_int_equal(pz_dtype_from_v3("string", &t), 0);
+    assert_int_equal(t, PZARR_VLEN_STRING);
+    assert_int_equal(pz_dtype_from_v3("variable_length_bytes", &t), 0);
+    assert_int_equal(t, PZARR_VLEN_BYTES);
+    assert_int_equal(pz_dtype_from_v3("bytes", &t), 0); /* zarr-extensions' name */
+    assert_int_equal(t, PZARR_VLEN_BYTES);
+    assert_int_equal(pzarr_dtype_size(PZARR_VLEN_STRING), 0); /* no fixed size */
+    assert_string_equal(pzarr_dtype_name(PZARR_VLEN_BYTES), "variable_length_bytes");
+    assert_int_equal(pz_dtype_from_v3("String", &t), PZARR_EUNSUPPORTED);
     assert_int_equal(pz_dtype_from_v3("Float64", &t), PZARR_EUNSUPPORTED);
 }
 
@@ -146,7 +154,7 @@ static void test_dtype_v2_strings(void **state)
         {"|S1025", PZARR_EUNSUPPORTED, 0, 0}, {"<U257", PZARR_EUNSUPPORTED, 0, 0},
         {">S7", PZARR_EUNSUPPORTED, 0, 0}, {"|S0", PZARR_EMETA, 0, 0},
         {"|S", PZARR_EMETA, 0, 0},         {"<U7x", PZARR_EMETA, 0, 0},
-        {"|O", PZARR_EUNSUPPORTED, 0, 0},
+        {"|O", 0, PZARR_VLEN_BYTES, false}, /* the first filter decides */
         {"<M8[ns]", 0, PZARR_DATETIME64(PZARR_TIME_ns, 1), false},
         {">m8[10s]", 0, PZARR_TIMEDELTA64(PZARR_TIME_s, 10), true},
         {"<M8", 0, PZARR_DATETIME64(PZARR_TIME_GENERIC, 1), false},
@@ -201,7 +209,7 @@ static const fixture_case v3_fixtures[] = {
     {"1d.chunked.filled.compressed.sharded.i2", 0, NULL, PZARR_INT16, 1, {4}, {2}, 2},
     {"1d.chunked.i2", 0, NULL, PZARR_INT16, 1, {4}, {2}, 2},
     {"1d.chunked.ragged.i2", 0, NULL, PZARR_INT16, 1, {5}, {2}, 2},
-    {"1d.chunked.string.vlen", PZARR_EUNSUPPORTED, "\"string\"", 0, 0, {0}, {0}, 0},
+    {"1d.chunked.string.vlen", 0, NULL, PZARR_VLEN_STRING, 1, {4}, {2}, 2},
     {"1d.contiguous.b1", 0, NULL, PZARR_BOOL, 1, {4}, {4}, 2},
     {"1d.contiguous.blosc.i2", 0, NULL, PZARR_INT16, 1, {4}, {4}, 2},
     {"1d.contiguous.compressed.sharded.b1", 0, NULL, PZARR_BOOL, 1, {4}, {4}, 2},
@@ -218,17 +226,17 @@ static const fixture_case v3_fixtures[] = {
     {"1d.contiguous.gzip.i2", 0, NULL, PZARR_INT16, 1, {4}, {4}, 2},
     {"1d.contiguous.i4", 0, NULL, PZARR_INT32, 1, {4}, {4}, 2},
     {"1d.contiguous.raw.i2", 0, NULL, PZARR_INT16, 1, {4}, {4}, 1},
-    {"1d.contiguous.string.compressed", PZARR_EUNSUPPORTED, "\"string\"", 0, 0, {0}, {0}, 0},
-    {"1d.contiguous.string.vlen", PZARR_EUNSUPPORTED, "\"string\"", 0, 0, {0}, {0}, 0},
+    {"1d.contiguous.string.compressed", 0, NULL, PZARR_VLEN_STRING, 1, {3}, {3}, 2},
+    {"1d.contiguous.string.vlen", 0, NULL, PZARR_VLEN_STRING, 1, {4}, {4}, 2},
     {"1d.contiguous.u1", 0, NULL, PZARR_UINT8, 1, {4}, {4}, 2},
-    {"1d.string.empty", PZARR_EUNSUPPORTED, "\"string\"", 0, 0, {0}, {0}, 0},
-    {"1d.string.unicode", PZARR_EUNSUPPORTED, "\"string\"", 0, 0, {0}, {0}, 0},
+    {"1d.string.empty", 0, NULL, PZARR_VLEN_STRING, 1, {3}, {3}, 2},
+    {"1d.string.unicode", 0, NULL, PZARR_VLEN_STRING, 1, {4}, {4}, 2},
     {"2d.chunked.compressed.sharded.filled.i2", 0, NULL, PZARR_INT16, 2, {4, 4}, {2, 2}, 2},
     {"2d.chunked.compressed.sharded.i2", 0, NULL, PZARR_INT16, 2, {4, 4}, {2, 2}, 2},
     {"2d.chunked.i2", 0, NULL, PZARR_INT16, 2, {2, 2}, {1, 1}, 2},
     {"2d.chunked.ragged.compressed.sharded.i2", 0, NULL, PZARR_INT16, 2, {3, 3}, {2, 2}, 2},
     {"2d.chunked.ragged.i2", 0, NULL, PZARR_INT16, 2, {3, 3}, {2, 2}, 2},
-    {"2d.chunked.string.vlen", PZARR_EUNSUPPORTED, "\"string\"", 0, 0, {0}, {0}, 0},
+    {"2d.chunked.string.vlen", 0, NULL, PZARR_VLEN_STRING, 2, {2, 2}, {1, 2}, 2},
     {"2d.contiguous.compressed.sharded.i2", 0, NULL, PZARR_INT16, 2, {2, 2}, {2, 2}, 2},
     {"2d.contiguous.i2", 0, NULL, PZARR_INT16, 2, {2, 2}, {2, 2}, 2},
     {"3d.chunked.compressed.sharded.i2", 0, NULL, PZARR_INT16, 3, {4, 4, 4}, {2, 2, 2}, 2},
@@ -272,7 +280,7 @@ static const fixture_case v2_fixtures[] = {
     {"2d.chunked.i2", 0, NULL, PZARR_INT16, 2, {2, 2}, {1, 1}, 2},
     {"2d.chunked.ragged.i2", 0, NULL, PZARR_INT16, 2, {3, 3}, {2, 2}, 2},
     {"2d.contiguous.i2", 0, NULL, PZARR_INT16, 2, {2, 2}, {2, 2}, 2},
-    {"3d.chunked.O", PZARR_EUNSUPPORTED, "\"|O\"", 0, 0, {0}, {0}, 0},
+    {"3d.chunked.O", 0, NULL, PZARR_VLEN_STRING, 3, {2, 2, 2}, {1, 1, 2}, 2},
     {"3d.chunked.i2", 0, NULL, PZARR_INT16, 3, {3, 3, 3}, {1, 1, 1}, 2},
     {"3d.chunked.mixed.i2.C", 0, NULL, PZARR_INT16, 3, {3, 3, 3}, {3, 3, 1}, 2},
     {"3d.chunked.mixed.i2.F", 0, NULL, PZARR_INT16, 3, {3, 3, 3}, {3, 3, 1}, 3},
@@ -298,6 +306,11 @@ static const pz_codec *find_codec(const pz_meta *m, pz_codec_id id)
 /* Details that the generic table does not capture. */
 static void check_fixture_details(int fmt, const char *name, const pz_meta *m)
 {
+    if (pz_dtype_is_vlen(m->dtype)) { /* the vlen codec, first: no "bytes" */
+        assert_int_equal(m->pipeline.c[0].id, PZ_CODEC_VLEN_UTF8);
+        assert_null(find_codec(m, PZ_CODEC_BYTES));
+        return;
+    }
     const pz_codec *b = find_codec(m, PZ_CODEC_BYTES);
     assert_non_null(b);
     bool be = strstr(name, ".be") != NULL;
@@ -363,7 +376,7 @@ static void run_fixture(int fmt, const fixture_case *fc)
     } else {
         assert_int_equal(m.zarr_format, fmt);
         assert_int_equal(m.dtype, fc->dtype);
-        assert_int_equal(m.itemsize, pzarr_dtype_size(fc->dtype));
+        assert_int_equal(m.itemsize, pz_dtype_slot(fc->dtype));
         assert_int_equal(m.ndim, fc->ndim);
         for (int d = 0; d < fc->ndim; d++) {
             assert_int_equal(m.shape[d], fc->shape[d]);
@@ -855,7 +868,7 @@ static const bad_case bad_v2[] = {
      "\"chunks\": chunk of 4294967296 bytes exceeds the 2 GiB limit"},
     {"dtype", NULL, PZARR_EMETA, "\"dtype\""},
     {"dtype", "5", PZARR_EMETA, "\"dtype\""},
-    {"dtype", "\"|O\"", PZARR_EUNSUPPORTED, "\"|O\""},
+    {"dtype", "\"|O\"", PZARR_EMETA, "\"|O\""}, /* without an object codec */
     {"dtype", "\"|i2\"", PZARR_EMETA, "\"|i2\""},
     {"dtype", "[[\"a\",\"<i4\"]]", PZARR_EUNSUPPORTED, "\"dtype\""},
     {"order", "\"X\"", PZARR_EMETA, "\"order\""},

@@ -182,7 +182,7 @@ static int check_vlen(const pz_pipeline *p, pzarr_dtype t, pz_err *e)
                    : 0;
     const char *want = t == PZARR_VLEN_STRING ? "vlen-utf8" : "vlen-bytes";
     if (!is_vlen_codec(&p->c[ab]))
-        return pz_err_set(e, PZARR_EUNSUPPORTED, "data type %s needs the \"%s\" codec, not \"%s\"",
+        return pz_err_set(e, PZARR_EUNSUPPORTED, "data type \"%s\" needs the \"%s\" codec, not \"%s\"",
                           pzarr_dtype_name(t), want, ops(&p->c[ab])->name);
     if (ab != 0)
         return pz_err_set(e, PZARR_EUNSUPPORTED,

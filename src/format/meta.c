@@ -553,8 +553,8 @@ static int v2_object_kind(const cJSON *filters, pz_meta *m, pz_err *e)
         m->dtype = PZARR_VLEN_BYTES;
     else if (nm)
         return pz_err_set(e, PZARR_EUNSUPPORTED,
-                          "object array (\"dtype\": \"|O\") with filter \"%.40s\": pzarr "
-                          "reads object arrays of vlen-utf8 and vlen-bytes",
+                          "unsupported object array (\"dtype\": \"|O\") with filter \"%.40s\": "
+                          "pzarr reads object arrays of vlen-utf8 and vlen-bytes",
                           nm);
     else
         return pz_err_set(e, PZARR_EMETA,
