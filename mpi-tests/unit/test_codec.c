@@ -1500,6 +1500,62 @@ static void test_alloc_failures(void **state)
     pz_buf_free(&enc);
 }
 
+/* The vlen layout: every way a chunk can lie about its elements is
+ * PZARR_ECORRUPT naming what is wrong; a good one indexes exactly. */
+static void test_vlen_layout(void **state)
+{
+    (void)state;
+    /* 3 elements: "ab", "", "\xc3\xa9" */
+    const unsigned char good[] = {3, 0, 0, 0, 2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0,
+                                  2, 0, 0, 0, 0xc3, 0xa9};
+    uint64_t pos[3];
+    uint32_t len[3];
+    pz_err e;
+    pz_err_clear(&e);
+    assert_int_equal(pz_vlen_index(PZARR_VLEN_STRING, good, sizeof good, 3, pos, len, &e), 0);
+    assert_int_equal(pos[0], 8);
+    assert_int_equal(len[0], 2);
+    assert_int_equal(len[1], 0);
+    assert_int_equal(pos[2], 18);
+    assert_int_equal(len[2], 2);
+    static const struct {
+        size_t n;      /* bytes of good to take */
+        uint64_t nelem;
+        int patch;     /* index to set to 0xff, or -1 */
+        const char *needle;
+    } bad[] = {
+        {3, 3, -1, "no element count"},
+        {sizeof good, 4, -1, "holds 3 elements, expected 4"},
+        {sizeof good - 1, 3, -1, "runs past"},
+        {12, 3, -1, "truncated at element 1"},
+        {sizeof good, 3, 4, "runs past"},      /* a length of 255 */
+        {sizeof good, 3, 19, "not UTF-8"},     /* a broken continuation byte */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        unsigned char b[sizeof good];
+        memcpy(b, good, sizeof good);
+        if (bad[i].patch >= 0)
+            b[bad[i].patch] = 0xff;
+        pz_err_clear(&e);
+        int rc = pz_vlen_index(PZARR_VLEN_STRING, b, bad[i].n, bad[i].nelem, NULL, NULL, &e);
+        if (rc != PZARR_ECORRUPT || !strstr(e.msg, bad[i].needle))
+            print_error("case %zu: %d \"%s\"\n", i, rc, e.msg);
+        assert_int_equal(rc, PZARR_ECORRUPT);
+        assert_non_null(strstr(e.msg, bad[i].needle));
+    }
+    /* bytes are not checked for UTF-8; trailing bytes are */
+    unsigned char b[sizeof good + 1];
+    memcpy(b, good, sizeof good);
+    b[19] = 0xff;
+    assert_int_equal(pz_vlen_index(PZARR_VLEN_BYTES, b, sizeof good, 3, NULL, NULL, &e), 0);
+    assert_int_equal(pz_vlen_index(PZARR_VLEN_BYTES, b, sizeof b, 3, NULL, NULL, &e),
+                     PZARR_ECORRUPT);
+    /* overlong and surrogate encodings are not UTF-8 */
+    assert_false(pz_utf8_valid((const unsigned char *)"\xc0\xaf", 2));
+    assert_false(pz_utf8_valid((const unsigned char *)"\xed\xa0\x80", 3));
+    assert_true(pz_utf8_valid((const unsigned char *)"\xf0\x9f\x9a\x80", 4));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1534,6 +1590,7 @@ int main(void)
         cmocka_unit_test(test_mutation_fuzz),
         cmocka_unit_test(test_zfp),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_vlen_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
