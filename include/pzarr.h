@@ -181,6 +181,9 @@ MPI_Comm pzarr_comm(const pzarr_store *store);
 int pzarr_close(pzarr_store *store);
 /* Detailed message of the store's last failure ("" if none). Local. */
 const char *pzarr_errmsg(const pzarr_store *store);
+/* The Zarr format of the store's root group (2 or 3; 3 for an empty store):
+ * the format new nodes get by default. Local. */
+int pzarr_store_format(const pzarr_store *store);
 
 /* ------------------------------------------------------------------ */
 /* Nodes: groups and attributes                                         */

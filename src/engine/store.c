@@ -14,6 +14,13 @@ const char *pzarr_errmsg(const pzarr_store *s)
     return s ? s->err.msg : "no store handle";
 }
 
+int pzarr_store_format(const pzarr_store *s)
+{
+    if (!s || !pz_live_has(s))
+        return PZARR_EINVAL;
+    return s->root_format ? s->root_format : 3;
+}
+
 int pzarr_set_error(pzarr_store *s, int code, const char *msg)
 {
     if (!s || !pz_live_has(s) || code >= 0)
