@@ -160,6 +160,9 @@ typedef struct pzarr_array pzarr_array;
  * (within the same format and chunk grid). Without it such an array is
  * refused at open. */
 #define PZARR_OPAQUE_CODECS 0x20
+/* With PZARR_CREATE: a store that already holds a root group is refused
+ * (PZARR_EEXIST) instead of opened; pzarr never deletes one. */
+#define PZARR_EXCL 0x40
 
 #ifndef PZARR_WITHOUT_MPI
 /*

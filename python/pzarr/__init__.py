@@ -153,7 +153,8 @@ def _numpy_of(code):
 
 # ---------------------------------------------------------------- stores
 
-_MODES = {"r": _pzarr.RDONLY, "r+": _pzarr.RDWR, "a": _pzarr.CREATE, "w": _pzarr.CREATE}
+_MODES = {"r": _pzarr.RDONLY, "r+": _pzarr.RDWR, "a": _pzarr.CREATE,
+          "w": _pzarr.CREATE | _pzarr.EXCL}
 _open_stores = []  # closed at exit, in the order opened (the same on every rank)
 
 
@@ -169,8 +170,9 @@ def _comm_handle(comm):
 def open(path, mode="r", comm=None, durable=False, hints=None, format=3,
          consolidate=True):
     """Opens (collectively) the store at path. mode: "r" read-only, "r+" read
-    and write, "a" create if absent, "w" create (an existing store is opened
-    for writing; pzarr never deletes a store). comm: an mpi4py communicator,
+    and write, "a" create if absent, "w" create a new store (one that exists
+    is refused with AlreadyExists: pzarr never deletes a store; remove it
+    first, or use "a"). comm: an mpi4py communicator,
     None for MPI_COMM_WORLD (MPI is initialized if needed), or "self".
     durable: flushes survive a power loss. hints: MPI-IO hints (dict).
     format: 2 or 3, for a store created here."""
@@ -481,12 +483,14 @@ class Array:
     def read(self, key=(), out=None):
         """Reads a box into `out` (a C-contiguous numpy array of the box's
         shape and dtype; a new one when None) and returns it. Local."""
-        start, count, _ = self._box(key)
+        start, count, squeeze = self._box(key)
         if out is not None and self.vlen:
             raise InvalidArgument(-1, "PZARR_EINVAL", "out= is for fixed-size types")
         if out is not None:
             _check_out(out, count, self.dtype)
-        return self._read_box(start, count, out)
+            return self._read_box(start, count, out)
+        r = self._read_box(start, count)
+        return r.reshape([c for d, c in enumerate(count) if d not in squeeze]) if squeeze else r
 
     def read_all(self, key=(), out=None):
         """Collective read: every rank passes its own box (it may be empty,

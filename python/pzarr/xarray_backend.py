@@ -20,30 +20,42 @@ _DIMS_ATTR = "_ARRAY_DIMENSIONS"
 
 
 class PzarrBackendArray(BackendArray):
+    """A variable read through pzarr: each request reads the bounding box of
+    what it selects (one pzarr read), then numpy picks the elements."""
+
     def __init__(self, array):
         self._a = array
         self.shape = array.shape
         self.dtype = array.dtype
 
     def __getitem__(self, key):
+        if isinstance(key, (indexing.BasicIndexer, indexing.OuterIndexer)):
+            return self._outer(key.tuple)
         return indexing.explicit_indexing_adapter(key, self.shape,
-                                                  indexing.IndexingSupport.BASIC, self._raw)
+                                                  indexing.IndexingSupport.OUTER, self._outer)
 
-    def _raw(self, key):
-        # basic: ints and slices; a step is read as the box and sliced here
-        box, post = [], []
-        for k in key:
-            if isinstance(k, slice) and k.step not in (None, 1):
-                lo, hi, step = k.indices(self.shape[len(box)])
-                box.append(slice(lo, hi) if step > 0 else slice(hi + 1, lo + 1))
-                post.append(slice(None, None, step) if step > 0 else
-                            slice(None, None, step))
-            else:
-                box.append(k)
-                if isinstance(k, slice):
-                    post.append(slice(None))
+    def _outer(self, key):
+        box, picks, outer = [], [], False
+        for k, n in zip(key, self.shape):
+            if isinstance(k, (int, np.integer)):
+                box.append(int(k))
+                continue
+            idx = np.arange(n)[k] if isinstance(k, slice) else np.asarray(k, dtype=np.int64)
+            outer = outer or not isinstance(k, slice)
+            if idx.size == 0:
+                box.append(slice(0, 0))
+                picks.append(idx)
+                continue
+            lo, hi = int(idx.min()), int(idx.max()) + 1
+            box.append(slice(lo, hi))
+            picks.append(idx - lo)
         out = self._a[tuple(box)]
-        return out[tuple(post)] if any(p != slice(None) for p in post) else out
+        if not picks:
+            return out
+        trivial = all(len(p) == out.shape[i] and (len(p) == 0 or
+                                                  (p[0] == 0 and np.all(np.diff(p) == 1)))
+                      for i, p in enumerate(picks))
+        return out if trivial else out[np.ix_(*picks)]
 
 
 def _fill_of(a):
@@ -94,8 +106,9 @@ class PzarrBackendEntrypoint(BackendEntrypoint):
                     continue
                 a = st[full]
                 attrs = a.attrs.asdict()
-                dims = attrs.pop(_DIMS_ATTR, None) or a.dims
-                if not dims or any(not d for d in dims):
+                dims = attrs.pop(_DIMS_ATTR, None)
+                dims = tuple(dims) if dims is not None else (a.dims or ())
+                if len(dims) != a.ndim or any(not d for d in dims):
                     raise ValueError(f"variable {full!r} has no dimension names "
                                      f"(v3 dimension_names or v2 {_DIMS_ATTR})")
                 fill = _fill_of(a)

@@ -153,8 +153,8 @@ static int create_root0(pzarr_store *s, pzarr_array *a, pz_err *e)
     if (rc)
         *e = s->err;
     else if (nd.kind != PZARR_NODE_NONE)
-        rc = pz_err_set(e, PZARR_EEXIST, "a %s already exists at \"%s\"",
-                        nd.kind == PZARR_NODE_ARRAY ? "array" : "group", a->name);
+        rc = pz_err_set(e, PZARR_EEXIST, "%s already exists at \"%s\"",
+                        nd.kind == PZARR_NODE_ARRAY ? "an array" : "a group", a->name);
     pz_node_docs_free(&nd);
     if (rc == 0)
         rc = pz_node_make_parents(s, a->name, a->m.zarr_format, e);

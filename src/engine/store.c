@@ -89,6 +89,10 @@ static int open_root(pzarr_store *s, pz_err *e)
     if (rc)
         *e = s->err;
     s->root_format = nd.format;
+    if (rc == 0 && nd.kind != PZARR_NODE_NONE && create && (s->flags & PZARR_EXCL))
+        rc = pz_err_set(e, PZARR_EEXIST, "store %s already exists (remove it first, or open "
+                                         "it to write into it)",
+                        s->root);
     /* A root group with consolidated metadata: that one document serves
      * every later open of a node, and is kept current. */
     if (rc == 0 && nd.kind == PZARR_NODE_GROUP) {
