@@ -91,4 +91,28 @@ CM
     "$tmp/consumer/fpc" "$tmp/f-pc.zarr"
     fortran="; Fortran: pzarr.mod, pzarr-fortran.pc and pzarr::pzarr_fortran work"
 fi
-echo "install: CMake package and pzarr.pc (MPI: $mpi) work; the installed CLI runs$fortran"
+# The Python package, when built: where Debian's python3 looks for the
+# prefix's packages, found with no LD_LIBRARY_PATH; xarray's engine
+# registered by its metadata.
+python=""
+pydir=$(ls -d "$tmp"/prefix/lib/python3*/dist-packages 2>/dev/null | head -n 1 || true)
+if [ -n "$pydir" ] && [ -d "$pydir/pzarr" ]; then
+    (cd "$tmp" && PYTHONPATH="$pydir" /usr/bin/python3 - "$tmp/py.zarr" <<'PY'
+import sys
+from importlib.metadata import entry_points
+import numpy as np
+import pzarr
+with pzarr.open(sys.argv[1], "w") as st:
+    a = st.create_array("a", shape=(3,), dtype="i4")
+    a[:] = [1, 2, 3]
+    a.flush()
+    assert list(a[:]) == [1, 2, 3]
+eps = [e.name for e in entry_points(group="xarray.backends")]
+assert "pzarr" in eps, eps
+assert pzarr.__file__.startswith(sys.argv[1].rsplit("/", 1)[0]), pzarr.__file__
+print("python consumer: ok")
+PY
+    )
+    python="; Python: the package and its xarray engine"
+fi
+echo "install: CMake package and pzarr.pc (MPI: $mpi) work; the installed CLI runs$fortran$python"
