@@ -389,6 +389,82 @@ def sec_copy(docs):
     return "\n".join(out)
 
 
+def sec_python(docs):
+    """Python read_all against the C API and dask; xarray open + load."""
+    out = ["## Python post-processing (issue 19)\n",
+           "The copy pattern's 256 MiB source (float64, 32³ chunks, zstd:1, Zarr v2, tmpfs): "
+           "each rank reads its slab along axis 0 with `read_all`, from Python into a numpy "
+           "array (`out=`, reused) and from C into page-aligned memory, then sums it; "
+           "the slowest rank's time of each rep. dask + zarr-python: "
+           "`da.from_zarr(a).sum().compute()`, 2 threads, same store. Two runs (1, 2).\n"]
+    rows = []
+    for i in (1, 2):
+        for n in (1, 2):
+            p, c = by_file(docs, "py-read-np%d-%d" % (n, i)), by_file(docs, "c-read-np%d-%d" % (n, i))
+            if not p or not c:
+                continue
+            pr, cr = row(p, "Python read_all"), row(c, "C read_all")
+            prr, crr = row(p, "Python read_all + sum"), row(c, "C read_all + sum")
+            dk = by_file(docs, "dask-read-%d" % i)
+            dr = row(dk, "dask read + sum") if dk else None
+            rows.append((i, n, fmt(gbps(pr), "%.2f"), fmt(gbps(cr), "%.2f"),
+                         fmt(ratio(gbps(pr), gbps(cr)), "%.2f"),
+                         fmt(gbps(prr), "%.2f"), fmt(gbps(crr), "%.2f"),
+                         fmt(ratio(gbps(prr), gbps(crr)), "%.2f"),
+                         fmt(gbps(dr), "%.2f"), fmt(ratio(gbps(prr), gbps(dr)), "%.2f"),
+                         "yes" if abs(p["metrics"].get("sum", 0) - c["metrics"].get("sum", 1)) <=
+                         1e-9 * abs(c["metrics"].get("sum", 1)) else "no"))
+    out.append(table(["run", "ranks", "Python GB/s", "C GB/s", "Python/C", "Python +sum GB/s",
+                      "C +sum GB/s", "Python/C (+sum)", "dask GB/s (2 threads)",
+                      "Python/dask", "same sum"], rows))
+    xr_rows = []
+    for i in (1, 2):
+        x = by_file(docs, "xr-open-%d" % i)
+        if not x:
+            continue
+        a, b = row(x, "engine=pzarr open + load"), row(x, "open_zarr + load")
+        xr_rows.append((i, fmt(a["median_s"] * 1e3, "%.1f"), fmt(b["median_s"] * 1e3, "%.1f"),
+                        fmt(ratio(a["median_s"], b["median_s"]), "%.3f"),
+                        x["metrics"].get("chunk_files")))
+    if xr_rows:
+        out.append("xarray, one process: a consolidated v2 dataset of 16 float32 variables of "
+                   "64³ in 16³ chunks (zstd:1) with coordinates, written by xarray; open + "
+                   "`.load()`, medians; the two datasets checked identical:\n")
+        out.append(table(["run", "engine=pzarr ms", "open_zarr ms", "pzarr/open_zarr time",
+                          "chunk files"], xr_rows))
+    return "\n".join(out)
+
+
+def python_targets(docs):
+    out = ["### Python targets (issue 19)\n"]
+    pc, pd, xr = [], [], []
+    for i in (1, 2):
+        for n in (1, 2):
+            p, c = by_file(docs, "py-read-np%d-%d" % (n, i)), by_file(docs, "c-read-np%d-%d" % (n, i))
+            if p and c:
+                pc.append(("run %d, %d ranks" % (i, n),
+                           ratio(gbps(row(p, "Python read_all")), gbps(row(c, "C read_all")))))
+        p2, dk = by_file(docs, "py-read-np2-%d" % i), by_file(docs, "dask-read-%d" % i)
+        if p2 and dk:
+            pd.append(("run %d" % i, ratio(gbps(row(p2, "Python read_all + sum")),
+                                            gbps(row(dk, "dask read + sum")))))
+        x = by_file(docs, "xr-open-%d" % i)
+        if x:
+            xr.append(("run %d" % i, ratio(row(x, "engine=pzarr open + load")["median_s"],
+                                            row(x, "open_zarr + load")["median_s"])))
+
+    def line(name, pairs, ok, crit):
+        detail = ", ".join("%s: %s" % (k, fmt(v, "%.2f")) for k, v in pairs)
+        out.append("- **%s** — %s (%s). %s" % (name, verdict([v for _, v in pairs], ok), crit,
+                                               detail))
+    line("Python read_all vs the C API", pc, lambda v: v >= 0.9, "target >= 0.9")
+    line("Python at 2 ranks vs dask + zarr-python (2 threads)", pd, lambda v: v >= 3,
+         "target >= 3")
+    line("engine=pzarr open + load vs open_zarr + load (time)", xr, lambda v: v <= 0.25,
+         "target <= 0.25")
+    return "\n".join(out) + "\n"
+
+
 def copy_targets(docs):
     out = ["### Copy targets (issue 18)\n"]
 
@@ -588,8 +664,9 @@ def main():
              "Times are the best of the samples (medians are in the appendix); every "
              "run checks the data it read back. All files live in the page cache "
              "(see the fs columns for the scratch file system): reads are warm.\n",
-             targets(docs), copy_targets(docs), sec_checkpoint(docs), sec_durable(docs), sec_codec(docs), sec_restart(docs),
-             sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs), sec_scale(docs), sec_copy(docs)]
+             targets(docs), copy_targets(docs), python_targets(docs), sec_checkpoint(docs), sec_durable(docs), sec_codec(docs), sec_restart(docs),
+             sec_postproc(docs), sec_small(docs), sec_open(docs), sec_zp(docs), sec_scale(docs), sec_copy(docs),
+             sec_python(docs)]
     if failed:
         parts.append("## Failed runs\n\n" + "\n".join("- " + f for f in failed) + "\n")
     parts.append(appendix(docs))

@@ -152,6 +152,32 @@ if [ -n "$CP_RANKS" ] && [ -d /dev/shm ]; then
     done
     rm -rf "$cpdir"
 fi
+# Python (issue 19): each rank's slab of the copy pattern's 256 MiB source
+# (float64, 32^3 chunks, zstd:1, v2, tmpfs) read with read_all from Python
+# into numpy and summed, beside the C API doing the same in the same run,
+# and dask + zarr-python (2 threads); xarray open + load of 16 variables,
+# engine="pzarr" against open_zarr. PY_RANKS="" skips.
+PY_RANKS=${PY_RANKS-1 2}
+if [ -n "$PY_RANKS" ] && [ -d "$build/python/pzarr" ] && [ -d /dev/shm ]; then
+    pyd=/dev/shm/pzarr-bench-$$-py
+    mkdir -p "$pyd"
+    run "py-src" $MPIEXEC -n 1 "$bin/pzarr-bench" copy --shape 512,256,256 --codec zstd:1 \
+        --format 2 --keep --reps 1 --no-floor --dir "$pyd"
+    for i in 1 2; do
+        for n in $PY_RANKS; do
+            mkdir -p "$pyd/t$n-$i"
+            run "py-read-np$n-$i" env PYTHONPATH="$build/python" $MPIEXEC -n "$n" "$PY" \
+                "$here/python/py_read.py" pzarr "$pyd/src.zarr" a "$REPS" "$pyd/t$n-$i"
+            run "c-read-np$n-$i" $MPIEXEC -n "$n" "$bin/pzarr-slab-read" "$pyd/src.zarr" a "$REPS"
+        done
+        if "$PY" -c "import dask, zarr" 2>/dev/null; then
+            run "dask-read-$i" "$PY" "$here/python/py_read.py" dask "$pyd/src.zarr/a" "$REPS" 2
+        fi
+        run "xr-open-$i" env PYTHONPATH="$build/python" "$PY" "$here/python/xr_open.py" "$pyd" \
+            "$((REPS > 5 ? REPS : 5))"
+    done
+    rm -rf "$pyd"
+fi
 # zfp inside pzarr's codec chain against libzfp alone, one core.
 if [ -x "$bin/pzarr-zfp-bench" ]; then
     "$bin/pzarr-zfp-bench" --reps "$((REPS > 3 ? REPS : 3))" --json >"$res/zfp.json" 2>"$res/zfp.err" ||
