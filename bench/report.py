@@ -417,6 +417,12 @@ def sec_python(docs):
     out.append(table(["run", "ranks", "Python GB/s", "C GB/s", "Python/C", "Python +sum GB/s",
                       "C +sum GB/s", "Python/C (+sum)", "dask GB/s (2 threads)",
                       "Python/dask", "same sum"], rows))
+    cods = [(i, fmt(gbps(row(by_file(docs, "codec-read-%d" % i), "decode alone, one core")),
+                    "%.2f")) for i in (1, 2) if by_file(docs, "codec-read-%d" % i)]
+    if cods:
+        out.append("The floor of any reader of this store: zstd decoding every chunk alone, "
+                   "files already in memory, one core (numcodecs on the same libzstd), GB/s: " +
+                   ", ".join("run %d: %s" % c for c in cods) + ".\n")
     xr_rows = []
     for i in (1, 2):
         x = by_file(docs, "xr-open-%d" % i)
@@ -460,6 +466,16 @@ def python_targets(docs):
     line("Python read_all vs the C API", pc, lambda v: v >= 0.9, "target >= 0.9")
     line("Python at 2 ranks vs dask + zarr-python (2 threads)", pd, lambda v: v >= 3,
          "target >= 3")
+    ceil = []
+    for i in (1, 2):
+        cd, dk = by_file(docs, "codec-read-%d" % i), by_file(docs, "dask-read-%d" % i)
+        if cd and dk:
+            ceil.append(("run %d" % i, ratio(2 * gbps(row(cd, "decode alone, one core")),
+                                             gbps(row(dk, "dask read + sum")))))
+    if ceil:
+        out.append("  - the ceiling of that ratio on 2 cores: decoding alone (every chunk "
+                   "in memory, no file, no copy, no sum) on both cores against dask: " +
+                   ", ".join("%s: %s" % (k, fmt(v, "%.2f")) for k, v in ceil))
     line("engine=pzarr open + load vs open_zarr + load (time)", xr, lambda v: v <= 0.25,
          "target <= 0.25")
     return "\n".join(out) + "\n"

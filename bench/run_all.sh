@@ -173,6 +173,7 @@ if [ -n "$PY_RANKS" ] && [ -d "$build/python/pzarr" ] && [ -d /dev/shm ]; then
         if "$PY" -c "import dask, zarr" 2>/dev/null; then
             run "dask-read-$i" "$PY" "$here/python/py_read.py" dask "$pyd/src.zarr/a" "$REPS" 2
         fi
+        run "codec-read-$i" "$PY" "$here/python/py_read.py" codec "$pyd/src.zarr/a" "$REPS"
         run "xr-open-$i" env PYTHONPATH="$build/python" "$PY" "$here/python/xr_open.py" "$pyd" \
             "$((REPS > 5 ? REPS : 5))"
     done

@@ -10,6 +10,8 @@ source pzarr-bench's copy pattern leaves with --keep: 512x256x256 float64,
              prints JSON (the slowest rank's time of each rep)
   dask   python3 py_read.py dask STORE/ARRAY REPS THREADS
              dask + zarr-python read the whole array and sum it (threads)
+  codec  python3 py_read.py codec STORE/ARRAY REPS
+             the floor: every chunk file (in memory) decoded, one core
 
 The C API's twin of "pzarr" is bench/pzb_slabread.c (pzarr-slab-read). Times
 are the slowest rank's, each rep after an empty read_all (everyone arrives).
@@ -112,6 +114,25 @@ def main():
         print(report("dask", 1, f"dask + zarr-python: from_zarr(...).sum(), {threads} threads",
                      int(np.prod(x.shape)) * x.dtype.itemsize, {"sum": s, "threads": threads},
                      [("dask read + sum", ts)]))
+        return
+    if mode == "codec":  # the floor: decoding every chunk, one core, files in memory
+        import os
+        import numcodecs
+        path, reps = sys.argv[2], int(sys.argv[3])
+        meta = json.load(open(os.path.join(path, ".zarray")))
+        codec = numcodecs.get_codec(meta["compressor"])
+        files = [open(os.path.join(path, f), "rb").read() for f in sorted(os.listdir(path))
+                 if not f.startswith(".")]
+        nbytes = int(np.prod(meta["shape"])) * np.dtype(meta["dtype"]).itemsize
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            for b in files:
+                codec.decode(b)
+            ts.append(time.perf_counter() - t0)
+        print(report("codec", 1, f"{meta['compressor']['id']} decode of every chunk alone, one "
+                     f"core (numcodecs, same libzstd)", nbytes, {"chunks": len(files)},
+                     [("decode alone, one core", ts)]))
         return
     sys.exit(f"unknown mode {mode}")
 

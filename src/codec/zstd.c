@@ -113,17 +113,34 @@ static int stream(ZSTD_DCtx *d, const unsigned char *in, size_t n, pz_want w, pz
     }
 }
 
+/* One decompression context per thread, kept: making one costs more than
+ * decoding a small chunk (its tables and window are allocated each time). */
+static _Thread_local ZSTD_DCtx *tl_dctx;
+
 static int decode(const pz_codec *c, const unsigned char *in, size_t n, pz_want w,
                   pz_buf *out, pz_err *e)
 {
     (void)c;
     PZ_TRY(precheck(in, n, w, e));
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    if (!d)
+    if (!tl_dctx && !(tl_dctx = ZSTD_createDCtx()))
         return pz_err_set(e, PZARR_ENOMEM, "zstd: out of memory creating a context");
-    int rc = stream(d, in, n, w, out, e);
-    ZSTD_freeDCtx(d);
-    return rc;
+    ZSTD_DCtx *d = tl_dctx;
+    ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
+    /* A single frame that states its size (what zarr-python and pzarr
+     * write): decoded in one call straight into out, without the streaming
+     * decoder's window buffer and its extra copy. precheck verified the size
+     * against what is expected. */
+    unsigned long long fcs = ZSTD_getFrameContentSize(in, n);
+    if (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ZSTD_CONTENTSIZE_ERROR &&
+        ZSTD_findFrameCompressedSize(in, n) == n && fcs <= w.cap) {
+        PZ_TRY(pz_codec_reserve(out, (size_t)fcs, "zstd", e));
+        size_t r = ZSTD_decompressDCtx(d, out->data, (size_t)fcs, in, n);
+        if (ZSTD_isError(r))
+            return pz_err_set(e, PZARR_ECORRUPT, "zstd: %s", ZSTD_getErrorName(r));
+        out->size = r;
+        return pz_want_check("zstd", r, w, e);
+    }
+    return stream(d, in, n, w, out, e);
 }
 
 const pz_codec_ops pz_codec_zstd = {
