@@ -163,6 +163,11 @@ typedef struct pzarr_array pzarr_array;
 /* With PZARR_CREATE: a store that already holds a root group is refused
  * (PZARR_EEXIST) instead of opened; pzarr never deletes one. */
 #define PZARR_EXCL 0x40
+/* Writes of whole chunks a rank owns are copied into the write buffer (as
+ * long as it has room) instead of being encoded and written inside
+ * pzarr_array_write, so that pzarr_array_iflush hands them to the
+ * background: a write is then a copy, whatever the codec. */
+#define PZARR_ASYNC 0x80
 
 #ifndef PZARR_WITHOUT_MPI
 /*
@@ -345,6 +350,44 @@ int pzarr_array_read_vlen(pzarr_array *a, const uint64_t *start, const uint64_t 
  */
 int pzarr_array_flush(pzarr_array *a);
 /*
+ * Checkpoints in the background. A request is an opaque handle, used like
+ * an MPI_Request:
+ *
+ *     pzarr_request r;
+ *     pzarr_array_iflush(a, &r);   // collective: returns once the pieces
+ *     ...compute...                // that cross ranks have moved
+ *     pzarr_wait(&r);              // collective: the checkpoint is published
+ *
+ * pzarr_array_iflush does the collective part of a flush (pieces that cross
+ * ownership fetched by their owners through the one-sided exchange) and
+ * returns; merging, encoding and writing the chunks (under the flush's
+ * temporary names) go on in background threads of this rank, which make no
+ * MPI calls (MPI_THREAD_FUNNELED is enough; below it, and for sharded or
+ * variable-length arrays, a pending resize, or MPI-IO hints, iflush flushes
+ * at once and returns a completed request). pzarr_wait waits for this rank's
+ * workers, agrees with every rank on the outcome and publishes the commit,
+ * all or nothing, as pzarr_array_flush at the moment of the iflush would
+ * have: the same files, bit for bit. Until then readers, here and in other
+ * jobs, see the previous checkpoint (this rank's reads too, plus what it
+ * wrote after the iflush). Writes after the iflush belong to the next
+ * checkpoint; a flush, resize, close or second iflush of the array first
+ * completes the pending request first (pzarr_wait on its handle then
+ * returns that outcome; after pzarr_array_close, whose return code carries
+ * it, pzarr_wait returns PZARR_EINVAL). A handle waited twice (NULL) or not
+ * from pzarr is PZARR_EINVAL. The write buffer of the checkpoint (bounded by
+ * the write limit) and the pieces fetched from other ranks stay in memory
+ * until the wait (pzarr_stats.inflight_bytes). Hints at open:
+ * "pzarr_io_threads" (workers, default 1), "pzarr_throttle" (bytes per
+ * second per rank the workers write; pzarr_wait lifts it).
+ * pzarr_array_iflush sets *req; pzarr_wait releases it and sets it to NULL.
+ */
+typedef struct pzarr_request_s *pzarr_request;
+int pzarr_array_iflush(pzarr_array *a, pzarr_request *req);
+int pzarr_wait(pzarr_request *req);
+/* Whether this rank's background work is done (*done 1 or 0); it never
+ * publishes: pzarr_wait must still be called. Local. */
+int pzarr_test(pzarr_request *req, int *done);
+/*
  * Changes the shape. Pending writes are flushed first; then the new shape
  * holds at once for this job's writes and reads, and reaches storage with
  * the next flush (or close), in the same commit as the writes made in
@@ -493,6 +536,10 @@ typedef struct pzarr_stats {
      * at once) that were written again before their flush: by a later
      * write of this rank, or merged with another rank's write. */
     uint64_t chunk_rewrites;
+    uint64_t iflushes;       /* pzarr_array_iflush calls run in the background */
+    uint64_t inflight_bytes; /* bytes a pending request holds now (write buffer
+                                and fetched pieces); the largest so far: */
+    uint64_t inflight_peak;
 } pzarr_stats;
 
 /*

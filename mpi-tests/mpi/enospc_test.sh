@@ -13,8 +13,11 @@ if ! mount -t tmpfs -o size=256k tmpfs "$MNT" 2>/dev/null; then
     exit 77
 fi
 trap 'umount "$MNT" 2>/dev/null' EXIT
-for np in 1 2 3; do
-    rm -rf "${MNT:?}"/*
-    "$MPIEXEC" -n "$np" "$BIN" "$MNT/store" || { echo "enospc: FAILED at $np ranks"; exit 1; }
+for mode in "" async; do
+    for np in 1 2 3; do
+        rm -rf "${MNT:?}"/*
+        "$MPIEXEC" -n "$np" "$BIN" "$MNT/store" $mode ||
+            { echo "enospc: FAILED at $np ranks ${mode:+($mode)}"; exit 1; }
+    done
 done
-echo "enospc: every overwrite that ran out of space failed alike everywhere and left the array as it was"
+echo "enospc: every overwrite that ran out of space (flushed, or in the background) failed alike everywhere and left the array as it was"

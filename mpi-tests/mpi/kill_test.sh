@@ -122,8 +122,13 @@ done
 fixed=0
 fixed_kills=0
 last=$((NP - 1))
-for spec in "record:0 old clean" "committed:$last new clean" "publish:0 new clean" \
-            "publishing:$last new writer" "publishing:0 new clean"; do
+specs=("record:0 old clean" "committed:$last new clean" "publish:0 new clean"
+       "publishing:$last new writer" "publishing:0 new clean")
+# A checkpoint in the background: killed while a worker writes, and after
+# the workers, inside pzarr_wait before the commit: the old generation.
+[ "$MODE" = async ] && specs+=("background:$last old clean" "background:0 old clean"
+                               "waiting:0 old clean")
+for spec in "${specs[@]}"; do
     set -- $spec
     point=$1 want=$2 finish=$3
     base=$(((KILLS + 1 + fixed) * 1000000))

@@ -16,6 +16,9 @@
  * shard: the same in 8x10 shards of 4x5 inner chunks; append: a time
  * series of 6x5 slabs, each generation resizing by one step and writing
  * the new step (rank r the rows of its share).
+ * async: as zstd, each generation checkpointed with pzarr_array_iflush, a
+ * few milliseconds of computing, then pzarr_wait (the kill lands while the
+ * background workers write, or between).
  * The value of an element is G * 1000000 + its index: 0 (the fill value)
  * anywhere means a write was lost.
  */
@@ -38,7 +41,7 @@ static const char *meta_of(const char *mode)
     const char *grid = "{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[6,5]}}";
     const char *codecs = "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}}]";
     const char *shape = "[24,20]";
-    if (!strcmp(mode, "zstd"))
+    if (!strcmp(mode, "zstd") || !strcmp(mode, "async"))
         codecs = "[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
                  "{\"name\":\"zstd\",\"configuration\":{\"level\":1,\"checksum\":false}}]";
     if (!strcmp(mode, "shard")) {
@@ -69,6 +72,8 @@ static int fail(const char *what, int rc, const char *msg)
 }
 
 /* One generation: the whole array, or (append) one more step. */
+static bool async_mode;
+
 static int write_generation(pzarr_array *a, bool append, int64_t g)
 {
     pzarr_array_info info;
@@ -94,6 +99,16 @@ static int write_generation(pzarr_array *a, bool append, int64_t g)
     free(buf);
     if (rc)
         return fail("write", rc, pzarr_array_errmsg(a));
+    if (async_mode) {
+        pzarr_request r;
+        rc = pzarr_array_iflush(a, &r);
+        volatile double x = 0; /* the simulation's next step */
+        for (long i = 0; rc == 0 && i < 2000000; i++)
+            x += 1e-9 * (double)i;
+        if (rc == 0)
+            rc = pzarr_wait(&r);
+        return rc ? fail("iflush/wait", rc, pzarr_array_errmsg(a)) : 0;
+    }
     rc = pzarr_array_flush(a);
     return rc ? fail("flush", rc, pzarr_array_errmsg(a)) : 0;
 }
@@ -251,13 +266,15 @@ static int cmd_clean(const char *dir)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     int rc = 2;
     const char *mode = argc > 1 ? argv[1] : "", *cmd = argc > 2 ? argv[2] : "";
     bool mode_ok = !strcmp(mode, "plain") || !strcmp(mode, "zstd") || !strcmp(mode, "shard") ||
-                   !strcmp(mode, "append");
+                   !strcmp(mode, "append") || !strcmp(mode, "async");
+    async_mode = !strcmp(mode, "async");
     if (mode_ok && !strcmp(cmd, "init") && argc == 4)
         rc = cmd_init(mode, argv[3]);
     else if (mode_ok && !strcmp(cmd, "writer") && argc >= 5)
@@ -267,7 +284,7 @@ int main(int argc, char **argv)
     else if (mode_ok && !strcmp(cmd, "clean") && argc == 4)
         rc = cmd_clean(argv[3]);
     else
-        fprintf(stderr, "usage: mpi_kill plain|zstd|shard|append init DIR | writer DIR BASE "
+        fprintf(stderr, "usage: mpi_kill plain|zstd|shard|append|async init DIR | writer DIR BASE "
                         "[N] | check DIR | clean DIR\n");
     MPI_Finalize();
     return rc;

@@ -47,7 +47,15 @@ void t_ok(int rc, const char *msg, const char *file, int line)
 int t_main(int argc, char **argv, const struct CMUnitTest *tests, size_t n,
            const char *group)
 {
-    MPI_Init(&argc, &argv);
+    /* FUNNELED, what pzarr's background workers need; PZARR_TEST_THREAD_LEVEL
+     * =single runs a test below it */
+    const char *lvl = getenv("PZARR_TEST_THREAD_LEVEL");
+    if (lvl && !strcmp(lvl, "single")) {
+        MPI_Init(&argc, &argv);
+    } else {
+        int provided;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    }
     MPI_Comm_rank(MPI_COMM_WORLD, &T_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &T_size);
     int failed = _cmocka_run_group_tests(group, tests, n, NULL, NULL);

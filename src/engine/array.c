@@ -307,6 +307,7 @@ int pzarr_array_close(pzarr_array *a)
         return 0;
     if (!pz_live_has(a))
         return PZARR_EINVAL;
+    pz_request_close(a);
     int rc = pzarr_array_flush(a);
     pzarr_store *s = a->s;
     if (rc)

@@ -211,7 +211,7 @@ static int publish(pzarr_array *a, pz_commit *c, pz_err *e)
             rc = pz_io_remove(c->v[i].target, &removed, e);
             if (rc == 0)
                 rc = pz_io_remove(tmp, &(bool){false}, e);
-            a->s->stats.chunk_deletes += removed;
+            PZ_STATS(a)->chunk_deletes += removed;
         }
         pz_free(tmp);
         if (done++ == 0)
@@ -247,7 +247,7 @@ static int write_record(pzarr_array *a, pz_commit *c, pz_err *e)
                               : pz_io_write_atomic(path, text, strlen(text), "commit",
                                                    MPI_INFO_NULL,
                                                    (a->s->flags & PZARR_DURABLE) != 0, e);
-    a->s->stats.commits++;
+    PZ_STATS(a)->commits++;
     pz_free(text);
     pz_free(path);
     return rc;

@@ -51,6 +51,9 @@ struct pzarr_store {
     int narrays, cap_arrays;
     bool open_failed; /* every later call reports the failed open */
     uint64_t jobid;  /* rank 0's random number, the same on every rank */
+    int io_threads;    /* background workers of an iflush (hint pzarr_io_threads) */
+    uint64_t throttle; /* their bytes per second per rank; 0: no limit */
+    int thread_level;  /* MPI_Query_thread at open */
     uint64_t nflush; /* flushes so far (with jobid: the flush id) */
     char crash_at[32]; /* test hook PZARR_TEST_KILL_AT */
     int crash_rank;
@@ -185,6 +188,9 @@ struct pzarr_array {
     int pdims[PZ_MAX_NDIM];
     pz_wbuf wb;
     pz_vwbuf vw; /* variable-length arrays: their unflushed writes */
+    /* pzarr_array_iflush (flush.c): the request in the background, and the
+     * last one made (its handle learns when the array is closed) */
+    struct pzarr_request_s *req, *last_req;
     pz_stage st;
     uint64_t write_limit;
     pz_xchg x;
@@ -202,6 +208,18 @@ struct pzarr_array {
     pz_buf rbufs[PZ_READ_BATCH]; /* file buffers of local reads, reused */
     signed char memfs;           /* chunks on a memory file system: -1 unknown */
 };
+
+/* Counters: the store's, or those of the background worker running this
+ * thread (iflush.c), added to the store's by pzarr_wait. */
+extern _Thread_local pzarr_stats *pz_tls_stats;
+#define PZ_STATS(a) (pz_tls_stats ? pz_tls_stats : &(a)->s->stats)
+
+/* Completes a pending request and detaches the last one from the array,
+ * before it is closed (collective). */
+void pz_request_close(pzarr_array *a);
+/* Frees a write buffer / a stage taken from an array (an iflush's). */
+void pz_wbuf_release(pzarr_array *a, pz_wbuf *wb);
+void pz_stage_release(pz_stage *st);
 
 /* ---------------------------------------------------------------- vlen.c */
 

@@ -28,7 +28,7 @@ static int read_index(pzarr_array *a, pz_file *f, const char *key, uint64_t *ent
     int rc = f->be->read_at(f, sh->index_at_start ? 0 : size - ib, raw, (size_t)ib, &got, e);
     if (rc == 0 && got != ib)
         rc = pz_err_set(e, PZARR_ECORRUPT, "shard %s: short index read", key);
-    a->s->stats.bytes_read += ib;
+    PZ_STATS(a)->bytes_read += ib;
     if (rc == 0)
         rc = pz_shard_index_decode(sh, raw, size, key, entries, e);
     pz_free(raw);
@@ -62,7 +62,7 @@ int pz_shard_open_index(pzarr_array *a, const char *path, const char *key, pz_fi
 {
     pz_err local;
     pz_err_clear(&local);
-    a->s->stats.chunk_reads++;
+    PZ_STATS(a)->chunk_reads++;
     /* MPI-IO when the caller gave hints, POSIX calls otherwise (an
      * MPI_File_open per shard costs tens of microseconds). */
     int rc = pz_backend_for(a->s->chunk_info)->open(f, path, PZ_FILE_READ, a->s->chunk_info,
@@ -120,7 +120,7 @@ static int fetch_from_shard(pzarr_array *a, const unit_ref *refs, size_t n, uint
         runs[nr++] = (pz_run){off, b->data, (size_t)len};
         b->size = (size_t)len;
         present[refs[i].pos] = true;
-        a->s->stats.bytes_read += len;
+        PZ_STATS(a)->bytes_read += len;
     }
     if (rc == 0 && nr > 0 && f.be->read_runs(&f, runs, nr, e) != 0) {
         char inner[PZ_ERRMSG_MAX];
@@ -165,11 +165,11 @@ static int fetch_chunks(pzarr_array *a, size_t n, const uint64_t *units, pz_buf 
     }
     if (rc == 0 && k == n) /* the usual case: every file read in place */
         rc = pz_io_read_batch((int)n, (const char *const *)paths, a->s->chunk_info, bufs,
-                              present, &a->s->stats, e);
+                              present, PZ_STATS(a), e);
     else if (rc == 0) {
         bool *got = pz_calloc(k ? k : 1, sizeof *got);
         rc = got ? pz_io_read_batch((int)k, (const char *const *)paths, a->s->chunk_info, tb,
-                                    got, &a->s->stats, e)
+                                    got, PZ_STATS(a), e)
                  : pz_err_set(e, PZARR_ENOMEM, "out of memory");
         for (size_t j = 0; got && j < k; j++) {
             bufs[pos[j]] = tb[j];

@@ -15,11 +15,15 @@
  *
  * All one-sided traffic happens while every rank is inside this collective.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
 #include "engine.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* An incoming piece, local or remote. */
 typedef struct in_rec {
@@ -47,7 +51,12 @@ typedef struct flush_ctx {
     int nbatches;
     pz_buf enc;
     pz_shard_out so; /* sharded arrays: encoded inner chunks */
-    pz_commit commit;
+    pz_commit commit; /* the files this flush stages */
+    /* The commit holding the units staged at write time (merge_batch loads
+     * and drops them there): &commit, but a background worker stages into
+     * its own and reads the request's. NULL: &commit. */
+    pz_commit *base;
+    unsigned char *scratch; /* a unit buffer; NULL: the handle's */
 } flush_ctx;
 
 /* Step 1: directories of my pieces for each other owner. */
@@ -284,7 +293,7 @@ static int store_chunk(pzarr_array *a, pz_commit *c, const uint64_t *cc, const v
 {
     char key[PZ_KEY_MAX], *path = NULL;
     PZ_TRY(pz_array_chunk_path(a, cc, key, sizeof key, &path, e));
-    pzarr_stats *st = &a->s->stats;
+    pzarr_stats *st = PZ_STATS(a);
     int rc = 0;
     if (pz_array_unit_is_fill(a, chunk)) {
         rc = pz_commit_stage_remove(a, c, path, e);
@@ -353,8 +362,8 @@ static int store_unit(flush_ctx *c, const uint64_t *ucc, uint64_t unit,
         if (pz_buf_append(&so->data, c->enc.data, c->enc.size))
             return pz_err_set(e, PZARR_ENOMEM, "out of memory in flush");
         u->nbytes = c->enc.size;
-        a->s->stats.chunk_writes++;
-        a->s->stats.bytes_written += c->enc.size;
+        PZ_STATS(a)->chunk_writes++;
+        PZ_STATS(a)->bytes_written += c->enc.size;
     }
     so->n++;
     return 0;
@@ -382,10 +391,11 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
     pz_buf *bufs = pz_calloc(n, sizeof *bufs);
     bool *present = pz_calloc(n, sizeof *present);
     /* The unit buffer of staged writes, kept with the handle: its pages are
-     * already there. */
-    if (!a->st.chunk)
+     * already there (a worker has its own). */
+    if (!c->scratch && !a->st.chunk)
         a->st.chunk = pz_malloc(a->chunk_bytes);
-    unsigned char *chunk = a->st.chunk;
+    unsigned char *chunk = c->scratch ? c->scratch : a->st.chunk;
+    pz_commit *base = c->base ? c->base : &c->commit;
     int rc = (!from || !need || !bufs || !present || !chunk)
                  ? pz_err_set(e, PZARR_ENOMEM, "out of memory in flush")
                  : 0;
@@ -423,9 +433,9 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
          * the staged content when nothing later covers the whole unit. */
         bool staged_base = st && from[k] == si;
         if (staged_base)
-            rc = pz_stage_load(a, &c->commit, st, chunk, e);
+            rc = pz_stage_load(a, base, st, chunk, e);
         if (st)
-            pz_stage_drop(a, &c->commit, st);
+            pz_stage_drop(a, base, st);
         if (rc) {
             break;
         } else if (staged_base) {
@@ -537,12 +547,16 @@ static int finish_pending(pzarr_array *a, pz_err *e)
     return e->code;
 }
 
+static void req_finish(struct pzarr_request_s *r);
+
 int pzarr_array_flush(pzarr_array *a)
 {
     if (!a)
         return PZARR_EINVAL;
     if (!pz_live_has(a))
         return PZARR_EINVAL;
+    if (a->req) /* a checkpoint in the background: completed first */
+        req_finish(a->req);
     pz_err e;
     pz_err_clear(&e);
     if (finish_pending(a, &e) != 0) {
@@ -575,4 +589,288 @@ int pzarr_array_flush(pzarr_array *a)
     pz_stage_begin(a);
     a->err = e;
     return e.code;
+}
+
+/* ------------------------------------------------------------ in the background */
+
+_Thread_local pzarr_stats *pz_tls_stats;
+
+typedef struct worker {
+    struct pzarr_request_s *r;
+    flush_ctx c; /* a view of the request's: its own commit, buffers, groups */
+    size_t g0, g1;
+    pz_err e;
+    pzarr_stats stats;
+    pthread_t th;
+    bool started;
+} worker;
+
+struct pzarr_request_s {
+    pzarr_array *a; /* NULL once the array is closed */
+    flush_ctx c;    /* the collective part's outcome; c.commit: the files */
+    pz_err e;       /* of the collective part */
+    pz_wbuf wb;     /* the checkpoint's write buffer and staged units */
+    pz_stage st;
+    unsigned char *fetched; /* pieces from other ranks */
+    uint64_t bytes;         /* held until the wait */
+    worker *w;
+    int nw;
+    atomic_int running;
+    atomic_int full_speed;
+    uint64_t throttle; /* bytes per second per worker; 0: none */
+    bool done;         /* completed: rc is the outcome */
+    int rc;
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Merges, encodes and writes its chunks; no MPI. */
+static void *work(void *p)
+{
+    worker *w = p;
+    pz_tls_stats = &w->stats;
+    double t0 = now_s();
+    for (size_t g = w->g0; g < w->g1 && w->e.code == 0; g++) {
+        merge_batch(&w->c, g, g + 1, &w->e);
+        pz_test_crash_point(w->c.a->s, "background");
+        uint64_t rate = w->r->throttle;
+        while (rate && !atomic_load(&w->r->full_speed)) {
+            double late = t0 + (double)w->stats.bytes_written / (double)rate - now_s();
+            if (late <= 0)
+                break;
+            struct timespec ts = {0, (long)(1e9 * (late < 0.01 ? late : 0.01))};
+            nanosleep(&ts, NULL);
+        }
+    }
+    atomic_fetch_sub(&w->r->running, 1);
+    return NULL;
+}
+
+/* Whether this array's flush can run in the background (the same answer on
+ * every rank). */
+static bool background_ok(const pzarr_array *a)
+{
+    return a->s->thread_level >= MPI_THREAD_FUNNELED && !a->m.shard.on &&
+           !pz_dtype_is_vlen(a->m.dtype) && !a->resized && a->s->chunk_info == MPI_INFO_NULL &&
+           (a->s->flags & PZARR_RDWR) && !a->vw.n;
+}
+
+static void add_stats(pzarr_stats *to, const pzarr_stats *from)
+{
+    to->chunk_reads += from->chunk_reads;
+    to->chunk_writes += from->chunk_writes;
+    to->chunk_deletes += from->chunk_deletes;
+    to->bytes_read += from->bytes_read;
+    to->bytes_written += from->bytes_written;
+    to->chunk_rewrites += from->chunk_rewrites;
+}
+
+/* The files a worker staged join the request's commit. */
+static int take_commit(pz_commit *to, pz_commit *from, pz_err *e)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        if (to->n == to->cap) {
+            size_t cap = to->cap ? 2 * to->cap : 64;
+            pz_staged *v = pz_realloc(to->v, cap * sizeof *v);
+            if (!v) {
+                for (; i < from->n; i++) /* not published: undone below */
+                    pz_commit_drop(from, i);
+                return pz_err_set(e, PZARR_ENOMEM, "out of memory finishing a flush");
+            }
+            to->v = v;
+            to->cap = cap;
+        }
+        to->v[to->n++] = from->v[i];
+    }
+    pz_free(from->v);
+    memset(from, 0, sizeof *from);
+    return 0;
+}
+
+/* Completes a request (collective): this rank's workers joined, every
+ * rank's outcome agreed, the commit published; everything it held freed. */
+static void req_finish(struct pzarr_request_s *r)
+{
+    pzarr_array *a = r->a;
+    pz_err e = r->e;
+    atomic_store(&r->full_speed, 1);
+    for (int k = 0; k < r->nw; k++) {
+        worker *w = &r->w[k];
+        if (w->started)
+            pthread_join(w->th, NULL);
+        add_stats(&a->s->stats, &w->stats);
+        if (w->e.code && e.code == 0)
+            e = w->e;
+        take_commit(&r->c.commit, &w->c.commit, &e);
+        pz_free(w->c.scratch);
+        pz_buf_free(&w->c.enc);
+    }
+    pz_free(r->w);
+    r->w = NULL;
+    r->nw = 0;
+    pz_test_crash_point(a->s, "waiting");
+    pz_commit_finish(a, &r->c.commit, &e);
+    ctx_free(&r->c);
+    pz_free(r->fetched);
+    r->fetched = NULL;
+    pz_wbuf_release(a, &r->wb);
+    pz_stage_release(&r->st);
+    a->s->stats.inflight_bytes = 0;
+    r->done = true;
+    r->rc = e.code;
+    a->req = NULL;
+    a->err = e;
+}
+
+int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
+{
+    if (!a || !pz_live_has(a) || !req)
+        return PZARR_EINVAL;
+    *req = NULL;
+    if (a->req)
+        req_finish(a->req);
+    struct pzarr_request_s *r = pz_calloc(1, sizeof *r);
+    if (r && pz_live_add(r) != 0) {
+        pz_free(r);
+        r = NULL;
+    }
+    /* every rank in the background, or every rank at once */
+    int ok = -pz_max_int(a->s->comm, -(r && background_ok(a)));
+    if (!ok || !r) {
+        int rc = pzarr_array_flush(a);
+        if (!r)
+            return rc ? rc : PZARR_ENOMEM;
+        r->a = a;
+        r->done = true;
+        r->rc = rc;
+        a->last_req = r;
+        *req = r;
+        return 0;
+    }
+    r->a = a;
+    a->last_req = r;
+    a->req = r;
+    pz_err_clear(&r->e);
+    pz_err *e = &r->e;
+    finish_pending(a, e);
+    pz_err ce;
+    pz_err_clear(&ce);
+    pz_stage_close(a, &ce);
+    if (a->st.fail.code && e->code == 0)
+        pz_err_set(e, a->st.fail.code, "a write before this flush failed: %.900s",
+                   a->st.fail.msg);
+    flush_ctx *c = &r->c;
+    *c = (flush_ctx){.a = a, .rank = a->s->rank, .size = a->s->size, .nd = a->m.ndim};
+    c->esize = 5 + 2 * (size_t)c->nd;
+    /* The collective part: directories, then every piece of another rank
+     * fetched by its owner, all inside this call. */
+    build_outdirs(c, e);
+    pz_xchg_publish(&a->x, c->cnt, c->off, c->outdir, c->esize * sizeof(uint64_t), e->code == 0);
+    pz_xchg_lock_all(&a->x);
+    if (e->code == 0 && gather_recs(c, e) == 0)
+        plan_batches(c, e);
+    if (e->code == 0 && c->ngroups)
+        fetch_batch(c, 0, c->ngroups, &r->fetched, e);
+    pz_xchg_flush(&a->x);
+    if (c->size > 1)
+        pz_barrier(a->s->comm); /* nobody reads another's buffer after this */
+    pz_xchg_unlock_all(&a->x);
+    if (c->outdir) {
+        pz_xchg_detach(&a->x, c->outdir);
+        pz_free(c->outdir);
+        c->outdir = NULL;
+    }
+    /* The checkpoint's buffers go with the request; the next writes start
+     * afresh, staging under the next flush's id. */
+    r->wb = a->wb;
+    memset(&a->wb, 0, sizeof a->wb);
+    r->st = a->st;
+    memset(&a->st, 0, sizeof a->st);
+    c->commit = r->st.c;
+    memset(&r->st.c, 0, sizeof r->st.c);
+    pz_stage_begin(a);
+    for (size_t i = 0; e->code == 0 && i < c->nrecs; i++)
+        if (c->recs[i].src != c->rank)
+            r->bytes += c->recs[i].nbytes;
+    r->bytes += r->wb.bytes;
+    pzarr_stats *st = &a->s->stats;
+    st->iflushes++;
+    st->inflight_bytes = r->bytes;
+    if (r->bytes > st->inflight_peak)
+        st->inflight_peak = r->bytes;
+    int nw = a->s->io_threads;
+    if ((size_t)nw > c->ngroups)
+        nw = (int)c->ngroups;
+    if (e->code || nw <= 0)
+        nw = 0;
+    r->w = nw ? pz_calloc((size_t)nw, sizeof *r->w) : NULL;
+    if (nw && !r->w) {
+        pz_err_set(e, PZARR_ENOMEM, "out of memory starting the background flush");
+        nw = 0;
+    }
+    r->nw = nw;
+    r->throttle = nw ? a->s->throttle / (uint64_t)nw : 0;
+    atomic_store(&r->running, nw);
+    for (int k = 0; k < nw; k++) {
+        worker *w = &r->w[k];
+        w->r = r;
+        w->c = *c;
+        memset(&w->c.commit, 0, sizeof w->c.commit);
+        memcpy(w->c.commit.id, c->commit.id, sizeof c->commit.id);
+        memset(&w->c.enc, 0, sizeof w->c.enc);
+        w->c.base = &c->commit;
+        w->c.scratch = pz_malloc(a->chunk_bytes);
+        w->g0 = c->ngroups * (size_t)k / (size_t)nw;
+        w->g1 = c->ngroups * (size_t)(k + 1) / (size_t)nw;
+        if (!w->c.scratch)
+            pz_err_set(&w->e, PZARR_ENOMEM, "out of memory for a background worker");
+        else if (pthread_create(&w->th, NULL, work, w) == 0)
+            w->started = true;
+        else
+            work(w); /* no thread to be had: the work is done here */
+    }
+    *req = r;
+    return 0;
+}
+
+int pzarr_wait(pzarr_request *req)
+{
+    if (!req || !*req || !pz_live_has(*req))
+        return PZARR_EINVAL;
+    struct pzarr_request_s *r = *req;
+    int rc = PZARR_EINVAL; /* its array was closed (close reported the outcome) */
+    if (r->a) {
+        if (!r->done)
+            req_finish(r);
+        rc = r->rc;
+        if (r->a->last_req == r)
+            r->a->last_req = NULL;
+    }
+    pz_live_remove(r);
+    pz_free(r);
+    *req = NULL;
+    return rc;
+}
+
+int pzarr_test(pzarr_request *req, int *done)
+{
+    if (!req || !*req || !pz_live_has(*req) || !done)
+        return PZARR_EINVAL;
+    struct pzarr_request_s *r = *req;
+    *done = r->done || !r->a || atomic_load(&r->running) == 0;
+    return 0;
+}
+
+void pz_request_close(pzarr_array *a)
+{
+    if (a->req)
+        req_finish(a->req);
+    if (a->last_req)
+        a->last_req->a = NULL;
+    a->last_req = NULL;
 }

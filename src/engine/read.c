@@ -86,7 +86,7 @@ static int read_direct(pzarr_array *a, const pz_chunk_iter *it, const uint64_t *
     int rc = rs->nomem ? pz_err_set(e, PZARR_ENOMEM, "out of memory")
                        : pz_io_read_runs(path, rs->v, rs->n, a->chunk_bytes, &present, e);
     pz_free(path);
-    a->s->stats.chunk_reads++;
+    PZ_STATS(a)->chunk_reads++;
     if (rc == PZARR_ECORRUPT && !e->code) {
         read_job j;
         memcpy(j.cstart, it->cstart, sizeof j.cstart);
@@ -100,7 +100,7 @@ static int read_direct(pzarr_array *a, const pz_chunk_iter *it, const uint64_t *
     else if (rc == 0) {
         uint64_t n;
         pz_prod(a->m.ndim, it->n, &n);
-        a->s->stats.bytes_read += n * a->m.itemsize;
+        PZ_STATS(a)->bytes_read += n * a->m.itemsize;
     }
     return rc;
 }

@@ -297,7 +297,7 @@ static int lay_out(sw_ctx *c, size_t i0, size_t i1, lead_shard *ls, pz_err *e)
     }
     if (rc == 0 && any && (a->s->flags & PZARR_DURABLE))
         rc = f.be->sync(&f, e);
-    a->s->stats.shard_writes += rc == 0 && any;
+    PZ_STATS(a)->shard_writes += rc == 0 && any;
     if (pz_file_is_open(&f) && f.be->close(&f, rc ? NULL : e) != 0 && rc == 0)
         rc = e->code;
     if (pz_file_is_open(&oldf))

@@ -60,6 +60,17 @@ void pz_stage_abort(pzarr_array *a)
     pz_stage_begin(a);
 }
 
+void pz_stage_release(pz_stage *st)
+{
+    pz_commit_free(&st->c);
+    pz_free(st->v);
+    pz_free(st->slots);
+    pz_free(st->chunk);
+    pz_buf_free(&st->enc);
+    pz_free(st->sf_path);
+    memset(st, 0, sizeof *st);
+}
+
 void pz_stage_free(pzarr_array *a)
 {
     pz_stage *st = &a->st;
@@ -232,7 +243,7 @@ static int stage_inner(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq,
     s->nbytes = fill ? 0 : a->chunk_bytes;
     s->slot = SIZE_MAX;
     if (!fresh)
-        a->s->stats.chunk_rewrites++;
+        PZ_STATS(a)->chunk_rewrites++;
     return 0;
 }
 
@@ -306,7 +317,7 @@ int pz_stage_unit(pzarr_array *a, const pz_chunk_iter *it, uint64_t seq, const v
     if (rc)
         return stage_failed(a, e);
     if (!fresh)
-        a->s->stats.chunk_rewrites++;
+        PZ_STATS(a)->chunk_rewrites++;
     return 0;
 }
 
@@ -381,13 +392,13 @@ void pz_stage_drop(pzarr_array *a, pz_commit *c, const pz_stage_ent *s)
 {
     if (s->slot != SIZE_MAX)
         pz_commit_drop(c, s->slot);
-    a->s->stats.chunk_rewrites++;
+    PZ_STATS(a)->chunk_rewrites++;
 }
 
 void pz_stage_count(pzarr_array *a, const pz_stage_ent *s)
 {
     if (!s->marker) {
-        a->s->stats.chunk_writes++;
-        a->s->stats.bytes_written += s->nbytes;
+        PZ_STATS(a)->chunk_writes++;
+        PZ_STATS(a)->bytes_written += s->nbytes;
     }
 }

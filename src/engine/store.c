@@ -69,6 +69,39 @@ static void test_hooks(pzarr_store *s)
     }
 }
 
+/* The hints "pzarr_io_threads" (background workers of pzarr_array_iflush,
+ * 1 to 64; default 1) and "pzarr_throttle" (bytes per second per rank
+ * they may write; 0, the default: no limit), and the thread level MPI
+ * gives (a worker needs MPI_THREAD_FUNNELED: it makes no MPI calls). */
+static void async_settings(pzarr_store *s, MPI_Info info, pz_err *e)
+{
+    s->io_threads = 1;
+    s->throttle = 0;
+    MPI_Query_thread(&s->thread_level);
+    char v[64];
+    int flag = 0;
+    if (info != MPI_INFO_NULL &&
+        MPI_Info_get(info, "pzarr_io_threads", sizeof v - 1, v, &flag) == MPI_SUCCESS && flag) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 64)
+            pz_err_set(e, PZARR_EINVAL, "hint pzarr_io_threads=\"%.32s\": must be 1 to 64", v);
+        else
+            s->io_threads = (int)n;
+    }
+    flag = 0;
+    if (info != MPI_INFO_NULL &&
+        MPI_Info_get(info, "pzarr_throttle", sizeof v - 1, v, &flag) == MPI_SUCCESS && flag) {
+        char *end;
+        double b = strtod(v, &end);
+        if (*end || !(b >= 0) || b > 1e15)
+            pz_err_set(e, PZARR_EINVAL,
+                       "hint pzarr_throttle=\"%.32s\": bytes per second, 0 for no limit", v);
+        else
+            s->throttle = (uint64_t)b;
+    }
+}
+
 /* Rank 0 part of pzarr_open. */
 static int open_root(pzarr_store *s, pz_err *e)
 {
@@ -141,7 +174,18 @@ int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
                    "environment variable PZARR_CHUNK_IO=\"%.64s\": must be \"mpiio\" or "
                    "\"posix\"",
                    cio);
-    bool mpiio = info != MPI_INFO_NULL || (cio && strcmp(cio, "mpiio") == 0);
+    /* pzarr's own settings ride in the hints too; hints with only those
+     * are not MPI-IO hints */
+    int nkeys = 0, own = 0;
+    if (info != MPI_INFO_NULL)
+        MPI_Info_get_nkeys(info, &nkeys);
+    for (int k = 0; k < nkeys; k++) {
+        char key[MPI_MAX_INFO_KEY + 1];
+        if (MPI_Info_get_nthkey(info, k, key) == MPI_SUCCESS && strncmp(key, "pzarr_", 6) == 0)
+            own++;
+    }
+    async_settings(s, info, &e);
+    bool mpiio = (info != MPI_INFO_NULL && nkeys > own) || (cio && strcmp(cio, "mpiio") == 0);
     if (cio && strcmp(cio, "posix") == 0)
         mpiio = false;
     s->chunk_info = mpiio ? s->info : MPI_INFO_NULL;

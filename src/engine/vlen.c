@@ -618,8 +618,8 @@ static int merge_unit(pzarr_array *a, pz_commit *c, uint64_t unit, const vin *in
             else
                 rc = pz_commit_stage_file(a, c, path, enc->data, enc->size, e);
             if (rc == 0) {
-                a->s->stats.chunk_writes++;
-                a->s->stats.bytes_written += enc->size;
+                PZ_STATS(a)->chunk_writes++;
+                PZ_STATS(a)->bytes_written += enc->size;
             }
         } else {
             rc = pz_err_set(e, PZARR_ENOMEM, "out of memory for chunk %s of \"%s\"", key,

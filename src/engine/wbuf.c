@@ -27,6 +27,18 @@ void pz_wbuf_clear(pzarr_array *a)
     l->bytes = 0;
 }
 
+void pz_wbuf_release(pzarr_array *a, pz_wbuf *l)
+{
+    for (size_t i = 0; i < l->nsegs; i++) {
+        pz_xchg_detach(&a->x, l->segs[i].data);
+        pz_free(l->segs[i].data);
+    }
+    pz_free(l->pieces);
+    pz_free(l->coords);
+    pz_free(l->segs);
+    memset(l, 0, sizeof *l);
+}
+
 /* Releases everything (at close). */
 void pz_wbuf_free(pzarr_array *a)
 {
@@ -134,10 +146,18 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
         goto out;
     /* Pieces that are whole units of this rank are staged at once; room in
      * the buffer for the others is reserved first, so that a write lands
-     * whole in the buffer or not at all. */
+     * whole in the buffer or not at all. With a request in the background,
+     * or under PZARR_ASYNC, whole units are copied into the buffer too (the
+     * next iflush encodes and writes them in the background) when it has
+     * room for the whole write; with a request pending nothing is staged
+     * (the workers own the files), so a full buffer fails the write. */
+    bool stage = !a->req;
+    if (stage && (a->s->flags & PZARR_ASYNC) && bytes <= a->write_limit &&
+        a->wb.bytes + bytes <= a->write_limit)
+        stage = false;
     uint64_t nbuf = 0, bbytes = 0;
     do {
-        if (!pz_stage_fits(a, &it)) {
+        if (!stage || !pz_stage_fits(a, &it)) {
             uint64_t n;
             pz_prod(nd, it.n, &n);
             nbuf++;
@@ -151,7 +171,7 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
     pz_wbuf *l = &a->wb;
     uint64_t zero[PZ_MAX_NDIM] = {0};
     do {
-        if (pz_stage_fits(a, &it)) {
+        if (stage && pz_stage_fits(a, &it)) {
             if (pz_stage_unit(a, &it, l->seq, buf, count, &e))
                 break;
             continue;

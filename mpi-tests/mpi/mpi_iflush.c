@@ -1,0 +1,259 @@
+/*
+ * Checkpoints in the background (pzarr_array_iflush / pzarr_wait / pzarr_test):
+ *
+ * - the same files, bit for bit, as a blocking flush at the moment of the
+ *   iflush: pieces that cross ranks, whole chunks staged at write time, and
+ *   writes made while the request is in flight (the next checkpoint's);
+ * - the rules: a flush, a second iflush or a close completes a pending
+ *   request; a handle waited twice, or after its array was closed, is an
+ *   error, never a crash; pzarr_test polls; the counters;
+ * - PZARR_ASYNC: whole chunks are copied at write time, nothing is staged
+ *   until the iflush;
+ * - below MPI_THREAD_FUNNELED (PZARR_TEST_THREAD_LEVEL=single), iflush
+ *   flushes at once and the request is complete.
+ */
+#define _DEFAULT_SOURCE
+#include "pz_test_util.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { R = 30, C = 20 };
+
+static const char *DOC = "{\"zarr_format\":3,\"node_type\":\"array\",\"shape\":[30,20],"
+                         "\"data_type\":\"int32\",\"chunk_grid\":{\"name\":\"regular\","
+                         "\"configuration\":{\"chunk_shape\":[7,6]}},\"chunk_key_encoding\":"
+                         "{\"name\":\"default\"},\"fill_value\":0,\"codecs\":[{\"name\":\"bytes\","
+                         "\"configuration\":{\"endian\":\"little\"}},{\"name\":\"zstd\","
+                         "\"configuration\":{\"level\":1,\"checksum\":false}}]}";
+
+static bool single(void)
+{
+    const char *l = getenv("PZARR_TEST_THREAD_LEVEL");
+    return l && !strcmp(l, "single");
+}
+
+/* Generation g's writes of this rank: a strip of rows that cuts chunks and
+ * crosses ownership, and one whole chunk it owns (staged at write time
+ * unless PZARR_ASYNC or a request is pending). */
+static void write_gen(pzarr_array *a, int g)
+{
+    int32_t v[R * C];
+    uint64_t lo = (uint64_t)(T_rank * 7 + 3 * g) % (R - 9), st[2] = {lo, 0}, ct[2] = {9, C};
+    for (int i = 0; i < 9 * C; i++)
+        v[i] = g * 100000 + T_rank * 1000 + i;
+    assert_int_equal(pzarr_array_write(a, st, ct, v), 0);
+    /* a whole chunk this rank owns: the first, counting from the end */
+    for (int cr = 4; cr >= 0; cr--)
+        for (int cc = 3; cc >= 0; cc--) {
+            uint64_t cco[2] = {(uint64_t)cr, (uint64_t)cc};
+            int owner = -1;
+            pzarr_array_chunk_owner(a, cco, &owner);
+            if (owner != T_rank)
+                continue;
+            uint64_t s2[2] = {(uint64_t)cr * 7, (uint64_t)cc * 6}, c2[2] = {7, 6};
+            if (s2[0] + 7 > R || s2[1] + 6 > C)
+                continue;
+            for (int i = 0; i < 42; i++)
+                v[i] = -(g * 1000 + T_rank * 100 + i);
+            assert_int_equal(pzarr_array_write(a, s2, c2, v), 0);
+            return;
+        }
+}
+
+/* Whether every chunk file of two arrays is the same, bytes and names. */
+static int same_files(const char *x, const char *y)
+{
+    int bad = 0;
+    for (int cr = 0; cr < 5; cr++)
+        for (int cc = 0; cc < 4; cc++) {
+            char p[4300], q[4300];
+            snprintf(p, sizeof p, "%s/c/%d/%d", x, cr, cc);
+            snprintf(q, sizeof q, "%s/c/%d/%d", y, cr, cc);
+            size_t np = 0, nq = 0;
+            unsigned char *bp = t_slurp(p, &np), *bq = t_slurp(q, &nq);
+            if ((bp == NULL) != (bq == NULL) || np != nq || (bp && memcmp(bp, bq, np))) {
+                print_error("chunk %d/%d differs: %s %zu bytes, %s %zu bytes\n", cr, cc,
+                            bp ? "present" : "absent", np, bq ? "present" : "absent", nq);
+                bad++;
+            }
+            free(bp);
+            free(bq);
+        }
+    return bad;
+}
+
+static int count_tmp(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        char p[4300];
+        if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (strstr(de->d_name, ".pzarr-tmp"))
+            n++;
+        else if (de->d_type == DT_DIR)
+            n += count_tmp(p);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_same_as_blocking(void **state)
+{
+    (void)state;
+    char bdir[4200], adir[4200];
+    snprintf(bdir, sizeof bdir, "%s", t_dir("iflush_blk"));
+    snprintf(adir, sizeof adir, "%s", t_dir("iflush_asy"));
+    pzarr_store *bs = NULL, *as = NULL;
+    pzarr_array *b = NULL, *a = NULL;
+    T_OK(pzarr_open(MPI_COMM_WORLD, bdir, PZARR_CREATE, &bs), pzarr_errmsg(bs));
+    T_OK(pzarr_open(MPI_COMM_WORLD, adir, PZARR_CREATE, &as), pzarr_errmsg(as));
+    T_OK(pzarr_array_create(bs, "a", DOC, &b), pzarr_errmsg(bs));
+    T_OK(pzarr_array_create(as, "a", DOC, &a), pzarr_errmsg(as));
+    char bpath[4300], apath[4300];
+    snprintf(bpath, sizeof bpath, "%s/a", bdir);
+    snprintf(apath, sizeof apath, "%s/a", adir);
+    for (int g = 1; g <= 3; g++) {
+        write_gen(b, g);
+        write_gen(a, g);
+        T_OK(pzarr_array_flush(b), pzarr_array_errmsg(b));
+        pzarr_request r = NULL;
+        T_OK(pzarr_array_iflush(a, &r), pzarr_array_errmsg(a));
+        assert_non_null(r);
+        /* the next checkpoint's writes, while this one is in flight */
+        write_gen(a, 10 + g);
+        T_OK(pzarr_wait(&r), pzarr_array_errmsg(a));
+        assert_null(r);
+        T_ASSERT_ALL(T_rank != 0 || same_files(bpath, apath) == 0);
+        /* the blocking twin catches up */
+        write_gen(b, 10 + g);
+        T_OK(pzarr_array_flush(b), pzarr_array_errmsg(b));
+        T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+        T_ASSERT_ALL(T_rank != 0 || same_files(bpath, apath) == 0);
+    }
+    pzarr_stats st;
+    pzarr_get_stats(as, &st);
+    T_ASSERT_ALL(st.iflushes == (single() ? 0u : 3u) && st.inflight_bytes == 0);
+    if (!single())
+        T_ASSERT_ALL(T_size == 1 || st.inflight_peak > 0);
+    T_OK(pzarr_array_close(a), pzarr_errmsg(as));
+    T_OK(pzarr_array_close(b), pzarr_errmsg(bs));
+    T_OK(pzarr_close(as), "close");
+    T_OK(pzarr_close(bs), "close");
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    pzarr_store *s = NULL;
+    pzarr_array *a = NULL;
+    T_OK(pzarr_open(MPI_COMM_WORLD, t_dir("iflush_rules"), PZARR_CREATE, &s), pzarr_errmsg(s));
+    T_OK(pzarr_array_create(s, "a", DOC, &a), pzarr_errmsg(s));
+    pzarr_request r1 = NULL, r2 = NULL;
+    /* a flush completes the pending request; its wait reports it */
+    write_gen(a, 1);
+    T_OK(pzarr_array_iflush(a, &r1), pzarr_array_errmsg(a));
+    T_OK(pzarr_array_flush(a), pzarr_array_errmsg(a));
+    int done = 0;
+    assert_int_equal(pzarr_test(&r1, &done), 0);
+    assert_int_equal(done, 1);
+    T_OK(pzarr_wait(&r1), "wait after a flush");
+    assert_null(r1);
+    assert_int_equal(pzarr_wait(&r1), PZARR_EINVAL); /* waited twice */
+    assert_int_equal(pzarr_test(&r1, &done), PZARR_EINVAL);
+    /* a second iflush completes the first */
+    write_gen(a, 2);
+    T_OK(pzarr_array_iflush(a, &r1), pzarr_array_errmsg(a));
+    write_gen(a, 3);
+    T_OK(pzarr_array_iflush(a, &r2), pzarr_array_errmsg(a));
+    T_OK(pzarr_wait(&r1), "first of two");
+    /* pzarr_test polls until this rank's workers are done */
+    for (int i = 0; i < 10000; i++) {
+        assert_int_equal(pzarr_test(&r2, &done), 0);
+        if (done)
+            break;
+        usleep(1000);
+    }
+    assert_int_equal(done, 1);
+    T_OK(pzarr_wait(&r2), "second of two");
+    /* what generation 3 wrote is there, read by every rank */
+    int32_t got[R * C];
+    uint64_t z[2] = {0, 0}, n[2] = {R, C};
+    T_OK(pzarr_array_read_all(a, z, n, got), pzarr_array_errmsg(a));
+    bool three = false;
+    for (int i = 0; i < R * C; i++)
+        three = three || (got[i] / 100000 == 3);
+    T_ASSERT_ALL(three);
+    /* close completes a pending request; the handle then reports EINVAL */
+    write_gen(a, 4);
+    T_OK(pzarr_array_iflush(a, &r1), pzarr_array_errmsg(a));
+    T_OK(pzarr_array_close(a), pzarr_errmsg(s));
+    assert_int_equal(pzarr_wait(&r1), PZARR_EINVAL);
+    assert_null(r1);
+    /* generation 4 was published by the close */
+    T_OK(pzarr_array_open(s, "a", &a), pzarr_errmsg(s));
+    T_OK(pzarr_array_read_all(a, z, n, got), pzarr_array_errmsg(a));
+    bool four = false;
+    for (int i = 0; i < R * C; i++)
+        four = four || (got[i] / 100000 == 4);
+    T_ASSERT_ALL(four);
+    /* bad handles */
+    assert_int_equal(pzarr_array_iflush(a, NULL), PZARR_EINVAL);
+    assert_int_equal(pzarr_wait(NULL), PZARR_EINVAL);
+    int junk;
+    pzarr_request fake = (pzarr_request)(void *)&junk;
+    assert_int_equal(pzarr_wait(&fake), PZARR_EINVAL);
+    T_OK(pzarr_array_close(a), pzarr_errmsg(s));
+    T_OK(pzarr_close(s), "close");
+}
+
+/* PZARR_ASYNC: whole chunks owned are copied at write time; nothing is
+ * staged (no temporary file) before the iflush; the checkpoint is right. */
+static void test_async_store(void **state)
+{
+    (void)state;
+    const char *dir = t_dir("iflush_async");
+    pzarr_store *s = NULL;
+    pzarr_array *a = NULL;
+    T_OK(pzarr_open(MPI_COMM_WORLD, dir, PZARR_CREATE | PZARR_ASYNC, &s), pzarr_errmsg(s));
+    T_OK(pzarr_array_create(s, "a", DOC, &a), pzarr_errmsg(s));
+    int32_t v[R * C];
+    for (int i = 0; i < R * C; i++)
+        v[i] = i + 1;
+    if (T_rank == 0) { /* everything, whole chunks of every owner among them */
+        uint64_t z[2] = {0, 0}, n[2] = {R, C};
+        assert_int_equal(pzarr_array_write(a, z, n, v), 0);
+    }
+    char adir[4300];
+    snprintf(adir, sizeof adir, "%s/a", dir);
+    T_ASSERT_ALL(count_tmp(adir) == 0);
+    pzarr_request r;
+    T_OK(pzarr_array_iflush(a, &r), pzarr_array_errmsg(a));
+    T_OK(pzarr_wait(&r), pzarr_array_errmsg(a));
+    int32_t got[R * C];
+    uint64_t z[2] = {0, 0}, n[2] = {R, C};
+    T_OK(pzarr_array_read_all(a, z, n, got), pzarr_array_errmsg(a));
+    T_ASSERT_ALL(memcmp(got, v, sizeof v) == 0);
+    T_ASSERT_ALL(count_tmp(adir) == 0);
+    T_OK(pzarr_array_close(a), pzarr_errmsg(s));
+    T_OK(pzarr_close(s), "close");
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_as_blocking),
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_async_store),
+    };
+    return T_RUN(tests);
+}
