@@ -1,7 +1,7 @@
 #!/bin/bash
 # A flush is all or nothing (see mpi_kill.c), whenever the job dies.
 #
-#   kill_test.sh MPIEXEC MPI_KILL MODE NP WORKDIR [RANDOM_KILLS] [SECONDS]
+#   kill_test.sh MPIEXEC MPI_KILL MODE NP WORKDIR [RANDOM_KILLS] [SECONDS] [PZARR_CLI]
 #
 # 1. Random kills: an NP-rank writer rewrites the array generation after
 #    generation; the whole job (mpiexec, the proxy, the ranks) gets SIGKILL
@@ -22,6 +22,7 @@ NP=$4
 WORK=$5
 KILLS=${6:-8}
 BUDGET=${7:-60}
+CLI=${8:-}
 
 die() {
     echo "kill test $MODE np$NP: FAILED: $*"
@@ -164,6 +165,11 @@ for spec in "${specs[@]}"; do
         [ "$record" = 1 ] || die "kill at $point: no commit record left (record=$record)"
     fi
     echo "kill at $point: gen=$gen (the $want one) tmp=$tmp record=$record"
+    # pzarr info tells a pending commit left by the killed job
+    if [ -n "$CLI" ] && [ "$want" = new ]; then
+        "$CLI" info "$ARR/a" | grep -q '^pending commit: *a flush committed but not published' ||
+            die "kill at $point: pzarr info does not show the pending commit"
+    fi
     before=$gen
     if [ "$finish" = clean ]; then
         out=$("$MPIEXEC" -n "$NP" "$BIN" "$MODE" clean "$ARR" 2>&1) || die "clean after $point: $out"

@@ -168,19 +168,24 @@ def _comm_handle(comm):
 
 
 def open(path, mode="r", comm=None, durable=False, hints=None, format=3,
-         consolidate=True):
+         consolidate=True, background=False):
     """Opens (collectively) the store at path. mode: "r" read-only, "r+" read
     and write, "a" create if absent, "w" create a new store (one that exists
     is refused with AlreadyExists: pzarr never deletes a store; remove it
     first, or use "a"). comm: an mpi4py communicator,
     None for MPI_COMM_WORLD (MPI is initialized if needed), or "self".
-    durable: flushes survive a power loss. hints: MPI-IO hints (dict).
+    durable: flushes survive a power loss. hints: MPI-IO hints (dict; also
+    pzarr's "pzarr_io_threads" and "pzarr_throttle"). background: the store
+    is opened with PZARR_ASYNC (whole chunks copied at write time, for
+    Array.iflush to encode and write in the background).
     format: 2 or 3, for a store created here."""
     if mode not in _MODES:
         raise ValueError(f"mode {mode!r}: one of r, r+, a, w")
     flags = _MODES[mode]
     if durable:
         flags |= _pzarr.DURABLE
+    if background:  # PZARR_ASYNC: writes are copies, iflush does the rest
+        flags |= _pzarr.ASYNC
     if format == 2 and flags & _pzarr.CREATE:
         flags |= _pzarr.FORMAT_V2
     if not consolidate:
@@ -541,6 +546,13 @@ class Array:
         all or nothing)."""
         _call(_pzarr.flush, self._handle())
 
+    def iflush(self):
+        """Starts a checkpoint in the background (collective): returns once
+        the pieces that cross ranks have moved; this rank's chunks are
+        encoded and written by background threads. -> Request; its wait()
+        (collective) publishes it, all or nothing."""
+        return Request(_call(_pzarr.iflush, self._handle()), self)
+
     def resize(self, shape):
         """A new shape (collective): pending writes flushed first."""
         _call(_pzarr.resize, self._handle(), tuple(int(n) for n in shape))
@@ -558,6 +570,31 @@ class Array:
     def stats(self):
         """The store's I/O counters on this rank (local)."""
         return self._s.stats()
+
+
+class Request:
+    """A checkpoint in the background (Array.iflush)."""
+
+    def __init__(self, handle, array):
+        self._h = handle
+        self._a = array
+        self.done = False
+
+    def wait(self):
+        """Waits for every rank's background work and publishes the
+        checkpoint (collective); raises the failure of any rank on all."""
+        if self.done:
+            raise InvalidArgument(-1, "PZARR_EINVAL", "the request was already waited")
+        a = self._a._h
+        self.done = True
+        _call(_pzarr.wait, self._h, a if a is not None else None)
+
+    def test(self):
+        """Whether this rank's background work is done (local; wait() still
+        publishes)."""
+        if self.done:
+            return True
+        return _call(_pzarr.test, self._h)
 
 
 def _check_out(out, count, dtype):

@@ -307,7 +307,11 @@ static PyObject *py_stats(PyObject *self, PyObject *args)
         return NULL;
     pzarr_stats st;
     pzarr_get_stats(store_of(cap), &st);
-    return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsK}", "meta_reads", (unsigned long long)st.meta_reads,
+    return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsKsKsKsK}", "iflushes",
+                         (unsigned long long)st.iflushes, "inflight_bytes",
+                         (unsigned long long)st.inflight_bytes, "inflight_peak",
+                         (unsigned long long)st.inflight_peak, "meta_reads",
+                         (unsigned long long)st.meta_reads,
                          "meta_writes", (unsigned long long)st.meta_writes, "chunk_reads",
                          (unsigned long long)st.chunk_reads, "chunk_writes",
                          (unsigned long long)st.chunk_writes, "chunk_deletes",
@@ -646,6 +650,72 @@ static PyObject *py_resize(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* Requests: a capsule holding a pzarr_request (NULL once waited). */
+static void req_free(PyObject *cap)
+{
+    PyMem_Free(PyCapsule_GetPointer(cap, "pzarr.request"));
+}
+
+static PyObject *py_iflush(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O", &cap) || !array_of(cap))
+        return NULL;
+    pzarr_array *a = array_of(cap);
+    pzarr_request *h = PyMem_Malloc(sizeof *h);
+    if (!h)
+        return PyErr_NoMemory();
+    *h = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = pzarr_array_iflush(a, h);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        PyMem_Free(h);
+        return fail(rc, pzarr_array_errmsg(a));
+    }
+    PyObject *r = PyCapsule_New(h, "pzarr.request", req_free);
+    if (!r)
+        PyMem_Free(h);
+    return r;
+}
+
+static PyObject *py_wait(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *cap, *acap;
+    if (!PyArg_ParseTuple(args, "OO", &cap, &acap))
+        return NULL;
+    pzarr_request *h = PyCapsule_GetPointer(cap, "pzarr.request");
+    if (!h)
+        return NULL;
+    pzarr_array *a = acap == Py_None ? NULL : array_of(acap);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = pzarr_wait(h);
+    Py_END_ALLOW_THREADS
+    if (rc)
+        return fail(rc, a ? pzarr_array_errmsg(a) : "the request was already completed, or "
+                                                      "its array closed");
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_test(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O", &cap))
+        return NULL;
+    pzarr_request *h = PyCapsule_GetPointer(cap, "pzarr.request");
+    if (!h)
+        return NULL;
+    int done = 0, rc = pzarr_test(h, &done);
+    if (rc)
+        return fail(rc, "the request was already completed");
+    return PyBool_FromLong(done);
+}
+
 static PyObject *py_dtype_size(PyObject *self, PyObject *args)
 {
     (void)self;
@@ -681,6 +751,9 @@ static PyMethodDef methods[] = {
     {"array_close", py_array_close, METH_VARARGS, "array_close(array, store)."},
     {"resize", py_resize, METH_VARARGS, "resize(array, shape)."},
     {"dtype_size", py_dtype_size, METH_VARARGS, "pzarr_dtype_size."},
+    {"iflush", py_iflush, METH_VARARGS, "iflush(array) -> request."},
+    {"wait", py_wait, METH_VARARGS, "wait(request, array)."},
+    {"test", py_test, METH_VARARGS, "test(request) -> bool."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -707,6 +780,7 @@ PyMODINIT_FUNC PyInit__pzarr(void)
         {"RDONLY", PZARR_RDONLY}, {"RDWR", PZARR_RDWR}, {"CREATE", PZARR_CREATE},
         {"FORMAT_V2", PZARR_FORMAT_V2}, {"DURABLE", PZARR_DURABLE},
         {"NO_CONSOLIDATE", PZARR_NO_CONSOLIDATE}, {"EXCL", PZARR_EXCL},
+        {"ASYNC", PZARR_ASYNC},
         {"BOOL", PZARR_BOOL}, {"INT8", PZARR_INT8}, {"INT16", PZARR_INT16},
         {"INT32", PZARR_INT32}, {"INT64", PZARR_INT64}, {"UINT8", PZARR_UINT8},
         {"UINT16", PZARR_UINT16}, {"UINT32", PZARR_UINT32}, {"UINT64", PZARR_UINT64},

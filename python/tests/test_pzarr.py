@@ -187,7 +187,41 @@ def test_zero_copy_and_gil():
         assert len(ticks) > 0
 
 
-TESTS = [test_blocks_and_read_all, test_error_on_one_rank_raises_everywhere,
+def test_iflush():
+    """A checkpoint in the background: the same content as the writes; wait
+    publishes it; a second wait is refused; test() polls."""
+    p = fresh("iflush")
+    with barrier_open(p, "w", background=True, hints={"pzarr_io_threads": "2"}) as st:
+        a = st.create_array("a", shape=(16, 12), dtype="i8", chunks=(5, 5), codec="zstd:1")
+        rows = np.array_split(np.arange(16), SIZE)[RANK]
+        want = np.arange(16 * 12, dtype="i8").reshape(16, 12) * 7
+        if len(rows):
+            a[rows[0]:rows[-1] + 1] = want[rows[0]:rows[-1] + 1]
+        r = a.iflush()
+        if len(rows):  # the next checkpoint's write, while this one is in flight
+            a[rows[0]:rows[0] + 1] = -1
+        while not r.test():
+            pass
+        r.wait()
+        try:
+            r.wait()
+            raise AssertionError("waited twice")
+        except pzarr.InvalidArgument:
+            pass
+        got = a.read_all()
+        # this rank's own row -1 is unflushed: the others' rows come from storage
+        mine = np.zeros(16, dtype=bool)
+        mine[rows] = True
+        assert np.array_equal(got[~mine], want[~mine])
+        a.flush()
+        if len(rows):
+            assert (a.read_all()[rows[0]] == -1).all()
+        else:
+            a.read_all((slice(0, 0),))
+        assert st.stats()["iflushes"] == 1
+
+
+TESTS = [test_iflush, test_blocks_and_read_all, test_error_on_one_rank_raises_everywhere,
          test_types_attrs_groups_resize, test_zero_copy_and_gil]
 
 

@@ -366,6 +366,51 @@ static void print_copy_marker(const char *path)
     cJSON_Delete(o);
 }
 
+/* Temporary files of flushes (a killed job's, or one in flight in a
+ * running job) under dir. */
+static uint64_t count_staged(const char *dir, int depth)
+{
+    uint64_t n = 0;
+    DIR *d = depth < 40 ? opendir(dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+            continue;
+        if (strstr(de->d_name, ".pzarr-tmp-")) {
+            n++;
+            continue;
+        }
+        char p[8192];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            n += count_staged(p, depth + 1);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A flush committed by a job that died before publishing it leaves its
+ * commit record: readers see the new content through it, and pzarr clean
+ * (or the next open for writing) finishes it. */
+static void print_pending(const char *path)
+{
+    char f[4096 + 32];
+    struct stat st;
+    snprintf(f, sizeof f, "%s/.pzarr-commit", path);
+    uint64_t tmp = count_staged(path, 0);
+    if (stat(f, &st) == 0)
+        printf(FIELD "a flush committed but not published (a job ended in it; %" PRIu64
+                     " temporary files): readers see it; pzarr clean PATH, or the next open "
+                     "for writing, finishes it\n",
+               "pending commit:", tmp);
+    else if (tmp)
+        printf(FIELD "%" PRIu64 " temporary files of a flush not committed (in flight in a "
+                     "running job, or left by a killed one: pzarr clean removes them)\n",
+               "staged files:", tmp);
+}
+
 static void print_array(const char *path, const cJSON *doc,
                         const pzarr_array_info *in, const char *attrs, char **dims,
                         size_t ndims)
@@ -387,6 +432,7 @@ static void print_array(const char *path, const cJSON *doc,
     print_counts(path, doc, in);
     printf(FIELD "%s\n", "attributes:", attrs ? attrs : "{}");
     print_copy_marker(path);
+    print_pending(path);
 }
 
 /* Every rank learns the metadata (local calls, then agreement). */
