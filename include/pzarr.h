@@ -363,8 +363,8 @@ int pzarr_array_flush(pzarr_array *a);
  * returns; merging, encoding and writing the chunks (under the flush's
  * temporary names) go on in background threads of this rank, which make no
  * MPI calls (MPI_THREAD_FUNNELED is enough; below it, and for sharded or
- * variable-length arrays, a pending resize, or MPI-IO hints, iflush flushes
- * at once and returns a completed request). pzarr_wait waits for this rank's
+ * variable-length arrays or MPI-IO hints, iflush flushes at once and
+ * returns a completed request). A resize since the last flush goes with it. pzarr_wait waits for this rank's
  * workers, agrees with every rank on the outcome and publishes the commit,
  * all or nothing, as pzarr_array_flush at the moment of the iflush would
  * have: the same files, bit for bit. Until then readers, here and in other

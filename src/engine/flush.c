@@ -656,7 +656,7 @@ static void *work(void *p)
 static bool background_ok(const pzarr_array *a)
 {
     return a->s->thread_level >= MPI_THREAD_FUNNELED && !a->m.shard.on &&
-           !pz_dtype_is_vlen(a->m.dtype) && !a->resized && a->s->chunk_info == MPI_INFO_NULL &&
+           !pz_dtype_is_vlen(a->m.dtype) && a->s->chunk_info == MPI_INFO_NULL &&
            (a->s->flags & PZARR_RDWR) && !a->vw.n;
 }
 
@@ -714,7 +714,8 @@ static void req_finish(struct pzarr_request_s *r)
     r->w = NULL;
     r->nw = 0;
     pz_test_crash_point(a->s, "waiting");
-    pz_commit_finish(a, &r->c.commit, &e);
+    if (pz_commit_finish(a, &r->c.commit, &e) == 0)
+        pz_resize_committed(a);
     ctx_free(&r->c);
     pz_free(r->fetched);
     r->fetched = NULL;
@@ -794,6 +795,10 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
     c->commit = r->st.c;
     memset(&r->st.c, 0, sizeof r->st.c);
     pz_stage_begin(a);
+    /* a resize since the last flush: its document (and the removal of chunks
+     * it cut off) in this commit, staged here, before the workers start */
+    if (e->code == 0)
+        pz_resize_stage(a, &c->commit, e);
     for (size_t i = 0; e->code == 0 && i < c->nrecs; i++)
         if (c->recs[i].src != c->rank)
             r->bytes += c->recs[i].nbytes;

@@ -60,6 +60,12 @@ module pzarr
         type(c_ptr) :: s = c_null_ptr ! its store
     end type
 
+    ! A checkpoint in the background (pzarr_array_iflush), like MPI_Request:
+    ! waited with pzarr_wait, polled with pzarr_test.
+    type, public :: pzarr_request
+        type(c_ptr) :: p = c_null_ptr
+    end type
+
     ! An array described without JSON, in Fortran order. ndim must be set
     ! (0 for a scalar array); blank strings and zero chunks take the
     ! defaults of the C spec: Zarr v3, one chunk, codec "zstd:3", fill value
@@ -86,6 +92,7 @@ module pzarr
     public :: pzarr_group_create, pzarr_node_kind_of, pzarr_group_list
     public :: pzarr_attrs_get, pzarr_attrs_set, pzarr_attrs_update
     public :: pzarr_array_copy
+    public :: pzarr_array_iflush, pzarr_wait, pzarr_test
 
     interface pzarr_open
         module procedure open_f08, open_int
@@ -185,6 +192,20 @@ module pzarr
         integer(c_int) function c_array_flush(a) bind(C, name="pzarr_array_flush")
             import :: c_int, c_ptr
             type(c_ptr), value :: a
+        end function
+        integer(c_int) function c_array_iflush(a, r) bind(C, name="pzarr_array_iflush")
+            import :: c_int, c_ptr
+            type(c_ptr), value :: a
+            type(c_ptr), intent(out) :: r
+        end function
+        integer(c_int) function c_wait(r) bind(C, name="pzarr_wait")
+            import :: c_int, c_ptr
+            type(c_ptr), intent(inout) :: r
+        end function
+        integer(c_int) function c_test(r, done) bind(C, name="pzarr_test")
+            import :: c_int, c_ptr
+            type(c_ptr), intent(inout) :: r
+            integer(c_int), intent(out) :: done
         end function
         integer(c_int) function c_array_io(s, a, op, start, nstart, buf) &
                 bind(C, name="pzarr_f_array_io")
@@ -427,6 +448,33 @@ contains
     integer function pzarr_array_flush(array) result(rc)
         type(pzarr_array), intent(in) :: array
         rc = c_array_flush(array%p)
+    end function
+
+    ! Starts a checkpoint in the background: the collective part now, this
+    ! rank's encoding and writing in background threads (which make no MPI
+    ! calls: MPI_THREAD_FUNNELED is enough; below it, the flush happens at
+    ! once). Collective.
+    integer function pzarr_array_iflush(array, request) result(rc)
+        type(pzarr_array), intent(in) :: array
+        type(pzarr_request), intent(out) :: request
+        rc = c_array_iflush(array%p, request%p)
+    end function
+
+    ! Waits for every rank's background work and publishes the checkpoint,
+    ! all or nothing; the request is released. Collective.
+    integer function pzarr_wait(request) result(rc)
+        type(pzarr_request), intent(inout) :: request
+        rc = c_wait(request%p)
+    end function
+
+    ! done = .true. when this rank's background work is over (pzarr_wait
+    ! still publishes). Local.
+    integer function pzarr_test(request, done) result(rc)
+        type(pzarr_request), intent(inout) :: request
+        logical, intent(out) :: done
+        integer(c_int) :: d
+        rc = c_test(request%p, d)
+        done = rc == 0 .and. d /= 0
     end function
 
     pure function pzarr_array_errmsg(array) result(msg)
