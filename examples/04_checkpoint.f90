@@ -4,6 +4,11 @@
 !
 !   mpiexec -n 3 build/bin/04_checkpoint /tmp/heat.zarr --steps 10 --every 5
 !   mpiexec -n 2 build/bin/04_checkpoint /tmp/heat.zarr --steps 20 --restart
+!   mpiexec -n 2 build/bin/04_checkpoint /tmp/heat.zarr --steps 20 --async
+!
+! --async: each checkpoint starts with pzarr_array_iflush and is waited for
+! (pzarr_wait) at the next one or at the end, and only then listed in
+! "steps"; the store is opened with PZARR_ASYNC (writing the slice is a copy).
 !
 ! The store is Zarr v2, which every xarray opens (Debian 12's, on zarr-python
 ! 2.13, included); --v3 makes it Zarr v3.
@@ -36,19 +41,25 @@ program checkpoint
     integer, allocatable :: done(:)         ! steps of the complete checkpoints
     real(real64), allocatable :: u(:, :, :), v(:, :, :)
     character(len=4096) :: path
-    logical :: restart
+    logical :: restart, async
+    type(pzarr_request) :: pending          ! a checkpoint in the background
+    integer :: pending_step, provided, nbg = 0
+    logical :: inflight = .false.
 
-    call MPI_Init()
+    ! FUNNELED: pzarr's background threads (--async) make no MPI calls
+    call MPI_Init_thread(MPI_THREAD_FUNNELED, provided)
     call MPI_Comm_rank(MPI_COMM_WORLD, rank)
     call MPI_Comm_size(MPI_COMM_WORLD, nranks)
-    call options(path, n, steps, every, restart, fmt)
+    call options(path, n, steps, every, restart, fmt, async)
 
     if (restart) then
-        call check(pzarr_open(MPI_COMM_WORLD, trim(path), PZARR_RDWR, st), 'open')
+        call check(pzarr_open(MPI_COMM_WORLD, trim(path), &
+                              PZARR_RDWR + merge(PZARR_ASYNC, 0, async), st), 'open')
         call reopen()
     else
-        call check(pzarr_open(MPI_COMM_WORLD, trim(path), &
-                              PZARR_CREATE + merge(PZARR_FORMAT_V2, 0, fmt == 2), st), 'open')
+        call check(pzarr_open(MPI_COMM_WORLD, trim(path), PZARR_CREATE + &
+                              merge(PZARR_FORMAT_V2, 0, fmt == 2) + merge(PZARR_ASYNC, 0, async), &
+                              st), 'open')
         call decompose()
         call create()
         call initial_field()
@@ -72,6 +83,8 @@ program checkpoint
         call advance()
         if (mod(step, every) == 0 .or. step == steps) call save(step)
     end do
+    call settle()
+    if (async .and. rank == 0) print '(a, i0, a)', 'in the background: ', nbg, ' checkpoints'
     call checksum(size(done), done(size(done)))
 
     call check_a(pzarr_array_close(a), 'close array')
@@ -99,16 +112,17 @@ contains
         if (rc /= 0) call fail(what//': '//pzarr_strerror(rc)//': '//pzarr_array_errmsg(a))
     end subroutine
 
-    subroutine options(path, n, steps, every, restart, fmt)
+    subroutine options(path, n, steps, every, restart, fmt, async)
         character(len=*), intent(out) :: path
         integer, intent(out) :: n, steps, every, fmt
-        logical, intent(out) :: restart
+        logical, intent(out) :: restart, async
         character(len=256) :: arg, val
         integer :: i, ios
         n = 32
         steps = 20
         every = 5
         restart = .false.
+        async = .false.
         fmt = 2
         path = ''
         i = 1
@@ -117,6 +131,8 @@ contains
             ios = 0
             if (arg == '--restart') then
                 restart = .true.
+            else if (arg == '--async') then
+                async = .true.
             else if (arg == '--v3') then
                 fmt = 3
             else if (arg == '--n' .or. arg == '--steps' .or. arg == '--every') then
@@ -131,7 +147,7 @@ contains
                 ios = 1
             end if
             if (ios /= 0) call fail('bad argument "'//trim(arg)//'"; usage: 04_checkpoint '// &
-                                    'PATH [--n SIZE] [--steps N] [--every K] [--restart] [--v3]')
+                                    'PATH [--n SIZE] [--steps N] [--every K] [--restart] [--v3] [--async]')
             i = i + 1
         end do
         if (path == '' .or. n < 3 .or. steps < 0 .or. every < 1) &
@@ -320,13 +336,39 @@ contains
     subroutine save(step)
         integer, intent(in) :: step
         integer :: t
-        character(len=:), allocatable :: list
-        character(len=16) :: num
+        call settle()
         t = size(done) + 1
         call check_a(pzarr_array_resize(a, [n, n, n, t]), 'resize')
         ! The box without ghosts (a section: the module copies it).
         call check_a(pzarr_array_write(a, [lo + 1, t], u(1:cnt(1), 1:cnt(2), 1:cnt(3))), 'write')
+        if (async) then
+            call check_a(pzarr_array_iflush(a, pending), 'iflush')
+            pending_step = step
+            nbg = nbg + 1
+            inflight = .true.
+            return
+        end if
         call check_a(pzarr_array_flush(a), 'flush')
+        call record(step)
+    end subroutine
+
+    ! Waits for the checkpoint in the background, if any, and lists it.
+    subroutine settle()
+        logical :: done_here
+        if (.not. inflight) return
+        call check_a(pzarr_test(pending, done_here), 'test') ! this rank's part done yet?
+        call check_a(pzarr_wait(pending), 'wait')
+        inflight = .false.
+        call record(pending_step)
+    end subroutine
+
+    ! Lists a published slice in "steps": complete from then on.
+    subroutine record(step)
+        integer, intent(in) :: step
+        integer :: t
+        character(len=:), allocatable :: list
+        character(len=16) :: num
+        t = size(done) + 1
         done = [done, step]
         list = ''
         do d = 1, size(done)

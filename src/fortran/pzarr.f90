@@ -36,7 +36,8 @@ module pzarr
 
     ! pzarr_open flags.
     integer, parameter, public :: PZARR_RDONLY = 0, PZARR_RDWR = 1, PZARR_CREATE = 2, &
-        PZARR_FORMAT_V2 = 4, PZARR_DURABLE = 8, PZARR_NO_CONSOLIDATE = 16
+        PZARR_FORMAT_V2 = 4, PZARR_DURABLE = 8, PZARR_NO_CONSOLIDATE = 16, &
+        PZARR_EXCL = 64, PZARR_ASYNC = 128
 
     ! Data types.
     integer, parameter, public :: PZARR_BOOL = 0, PZARR_INT8 = 1, PZARR_INT16 = 2, &
