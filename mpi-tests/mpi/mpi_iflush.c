@@ -107,6 +107,18 @@ static int count_tmp(const char *dir)
     return n;
 }
 
+/* What a reader of another job sees: a store opened on its own. */
+static void read_alone(const char *dir, int32_t *out)
+{
+    pzarr_store *s = NULL;
+    pzarr_array *a = NULL;
+    uint64_t z[2] = {0, 0}, n[2] = {R, C};
+    assert_int_equal(pzarr_open(MPI_COMM_SELF, dir, PZARR_RDONLY, &s), 0);
+    assert_int_equal(pzarr_array_open(s, "a", &a), 0);
+    assert_int_equal(pzarr_array_read(a, z, n, out), 0);
+    assert_int_equal(pzarr_close(s), 0);
+}
+
 static void test_same_as_blocking(void **state)
 {
     (void)state;
@@ -122,13 +134,21 @@ static void test_same_as_blocking(void **state)
     char bpath[4300], apath[4300];
     snprintf(bpath, sizeof bpath, "%s/a", bdir);
     snprintf(apath, sizeof apath, "%s/a", adir);
+    static int32_t before[R * C], during[R * C];
     for (int g = 1; g <= 3; g++) {
+        if (T_rank == 0)
+            read_alone(adir, before);
         write_gen(b, g);
         write_gen(a, g);
         T_OK(pzarr_array_flush(b), pzarr_array_errmsg(b));
         pzarr_request r = NULL;
         T_OK(pzarr_array_iflush(a, &r), pzarr_array_errmsg(a));
         assert_non_null(r);
+        /* a reader elsewhere sees the previous checkpoint, whole */
+        if (T_rank == 0) {
+            read_alone(adir, during);
+            assert_memory_equal(before, during, sizeof before);
+        }
         /* the next checkpoint's writes, while this one is in flight */
         write_gen(a, 10 + g);
         T_OK(pzarr_wait(&r), pzarr_array_errmsg(a));
