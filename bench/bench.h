@@ -60,6 +60,8 @@ typedef struct bench_opts {
     int memory_mib;       /* the copy's budget per rank; 0: pzarr's default */
     int keep;             /* copy: leave the source (for zarr-python + dask) */
     int no_floor;         /* copy: skip the read_all + write floor */
+    double compute_ms;    /* overlap: compute per interval; 0: twice the blocking checkpoint */
+    int intervals;        /* overlap: checkpoint intervals timed per mode */
 } bench_opts;
 
 typedef struct bench_row {

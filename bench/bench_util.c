@@ -31,7 +31,7 @@ void bench_usage(const bench_ctx *c)
         return;
     fprintf(stderr,
             "usage: mpiexec -n N %s PATTERN [options]\n"
-            "patterns: checkpoint restart postproc smallchunks open codec scale copy\n"
+            "patterns: checkpoint restart postproc smallchunks open codec scale copy overlap\n"
             "  --shape X,Y,Z        global shape (default 128,128,128; smallchunks: 1-D)\n"
             "  --chunks X,Y,Z       chunk shape (default 32,32,32)\n"
             "  --shard X,Y,Z        shard shape: chunks become inner chunks of shards\n"
@@ -53,6 +53,9 @@ void bench_usage(const bench_ctx *c)
             "  --memory MIB         copy: the budget per rank (default pzarr's)\n"
             "  --keep               copy: leave the source array (DIR/src.zarr/a)\n"
             "  --no-floor           copy: only the copy (no read_all + write floor)\n"
+            "  --compute-ms MS      overlap: compute per checkpoint interval (default: twice\n"
+            "                       the blocking checkpoint, measured first)\n"
+            "  --intervals N        overlap: intervals timed per mode (default 6)\n"
             "  --json               JSON on rank 0 instead of the table\n",
             c->prog);
 }
@@ -180,6 +183,13 @@ static int parse_valued(bench_opts *o, const char *key, const char *val)
         return parse_int(val, 2, 3, &o->to_format);
     if (!strcmp(key, "memory"))
         return parse_int(val, 1, 1 << 20, &o->memory_mib);
+    if (!strcmp(key, "intervals"))
+        return parse_int(val, 2, 100000, &o->intervals);
+    if (!strcmp(key, "compute-ms")) {
+        char *end;
+        o->compute_ms = strtod(val, &end);
+        return *end || !(o->compute_ms >= 0) || o->compute_ms > 1e7 ? -1 : 0;
+    }
     if (!strcmp(key, "slab")) {
         int n;
         return parse_u64_list(val, &o->slab, &n) || n != 1 ? -1 : 0;

@@ -24,6 +24,7 @@ static const pattern patterns[] = {
     {"checkpoint", pzb_checkpoint},   {"restart", pzb_restart}, {"postproc", pzb_postproc},
     {"smallchunks", pzb_smallchunks}, {"open", pzb_open_pattern}, {"codec", pzb_codec},
     {"scale", pzb_scale},             {"copy", pzb_copy},
+    {"overlap", pzb_overlap},
 };
 
 static const pattern *find_pattern(const char *name)
@@ -51,7 +52,9 @@ static int check_args(bench_ctx *c, int argc, char **argv, const pattern **p)
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
+    /* FUNNELED: pzarr's background workers (overlap) make no MPI calls */
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     static bench_ctx c;
     c.comm = MPI_COMM_WORLD;
     c.prog = "pzarr-bench";

@@ -61,6 +61,7 @@ int pzb_smallchunks(bench_ctx *c);
 int pzb_open_pattern(bench_ctx *c);
 int pzb_scale(bench_ctx *c);
 int pzb_copy(bench_ctx *c);
+int pzb_overlap(bench_ctx *c);
 
 /* ---- MPI traffic of this rank, counted while pzb_counting (pzb_mpicount.c) */
 typedef struct pzb_mpicount {

@@ -15,10 +15,12 @@
  *
  * All one-sided traffic happens while every rank is inside this collective.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep */
+#define _GNU_SOURCE /* gettid, setpriority of a thread */
 #include "engine.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -597,6 +599,7 @@ _Thread_local pzarr_stats *pz_tls_stats;
 
 typedef struct worker {
     struct pzarr_request_s *r;
+    pid_t tid;
     flush_ctx c; /* a view of the request's: its own commit, buffers, groups */
     size_t g0, g1;
     pz_err e;
@@ -634,6 +637,11 @@ static void *work(void *p)
 {
     worker *w = p;
     pz_tls_stats = &w->stats;
+    /* Background: the simulation's threads come first (the lowest
+     * priority; pzarr_wait raises it back when it may). */
+    w->tid = gettid();
+    if (!getenv("PZARR_WORKER_NICE0"))
+        setpriority(PRIO_PROCESS, (id_t)w->tid, 19);
     double t0 = now_s();
     for (size_t g = w->g0; g < w->g1 && w->e.code == 0; g++) {
         merge_batch(&w->c, g, g + 1, &w->e);
@@ -699,6 +707,9 @@ static void req_finish(struct pzarr_request_s *r)
     pzarr_array *a = r->a;
     pz_err e = r->e;
     atomic_store(&r->full_speed, 1);
+    for (int k = 0; k < r->nw; k++)
+        if (r->w[k].started && r->w[k].tid > 0)
+            setpriority(PRIO_PROCESS, (id_t)r->w[k].tid, 0); /* fails unprivileged: fine */
     for (int k = 0; k < r->nw; k++) {
         worker *w = &r->w[k];
         if (w->started)

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+static int grow(void **p, size_t *cap, size_t need, size_t elem);
+
 static unsigned char *piece_data(const pz_piece *p)
 {
     return (unsigned char *)(uintptr_t)p->addr;
@@ -29,7 +31,24 @@ void pz_wbuf_clear(pzarr_array *a)
 
 void pz_wbuf_release(pzarr_array *a, pz_wbuf *l)
 {
+    /* The largest segment goes back to the array when its buffer has none
+     * (the next checkpoint's writes then land in pages already mapped:
+     * fresh pages cost as much as the copy); the others are freed. */
+    pz_wbuf *w = &a->wb;
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < l->nsegs; i++)
+        if (best == SIZE_MAX || l->segs[i].cap > l->segs[best].cap)
+            best = i;
+    if (w->nsegs == 0 && best != SIZE_MAX &&
+        grow((void **)&w->segs, &w->cap_segs, 1, sizeof *w->segs) == 0) {
+        w->segs[0] = l->segs[best];
+        w->segs[0].size = 0;
+        w->nsegs = 1;
+        l->segs[best].data = NULL;
+    }
     for (size_t i = 0; i < l->nsegs; i++) {
+        if (!l->segs[i].data)
+            continue;
         pz_xchg_detach(&a->x, l->segs[i].data);
         pz_free(l->segs[i].data);
     }
