@@ -179,6 +179,22 @@ if [ -n "$PY_RANKS" ] && [ -d "$build/python/pzarr" ] && [ -d /dev/shm ]; then
     done
     rm -rf "$pyd"
 fi
+# Overlap (issue 20): compute (the heat stencil) + a checkpoint every
+# interval, none / blocking / iflush, 128^3 float64; tmpfs at 1 rank (a spare
+# core) and 2 (none), codecs none and zstd:1; ext4 (the default scratch
+# directory) with --durable at 2 ranks. Twice each. OV_RANKS="" skips.
+OV_RANKS=${OV_RANKS-1 2}
+if [ -n "$OV_RANKS" ]; then
+    for i in 1 2; do
+        for n in $OV_RANKS; do
+            for codec in none zstd:1; do
+                [ -d /dev/shm ] && run "overlap-${codec//:/_}-np$n-$i" $MPIEXEC -n "$n" \
+                    "$bin/pzarr-bench" overlap --codec "$codec" --dir "/dev/shm/pzarr-bench-$$-ov"
+            done
+        done
+        run "overlap-durable-np2-$i" $MPIEXEC -n 2 "$bin/pzarr-bench" overlap --codec zstd:1 --durable
+    done
+fi
 # zfp inside pzarr's codec chain against libzfp alone, one core.
 if [ -x "$bin/pzarr-zfp-bench" ]; then
     "$bin/pzarr-zfp-bench" --reps "$((REPS > 3 ? REPS : 3))" --json >"$res/zfp.json" 2>"$res/zfp.err" ||
