@@ -463,6 +463,7 @@ def sec_overlap(docs):
                      fmt(m.get("hidden_fraction"), "%.2f"), fmt(m.get("async_over_blocking"), "%.2f"),
                      fmt(m.get("iflush_part_over_memcpy"), "%.2f"),
                      fmt(m.get("iflush_part_over_blocking"), "%.3f"),
+                     fmt(m.get("iflush_over_blocking"), "%.3f"),
                      fmt(ratio(med.get("blocking checkpoint alone (write + flush)"),
                                med.get("POSIX pwrite of each block to its own file")), "%.2f")))
     if not rows:
@@ -478,7 +479,8 @@ def sec_overlap(docs):
         "pwrite of its block into its own file, page-aligned, same run.\n",
         table(["run", "ranks", "fs", "codec", "durable", "compute ms", "T none ms",
                "T blocking ms", "T async ms", "hidden", "async/blocking", "part/memcpy",
-               "part/blocking ckpt", "blocking ckpt / POSIX pwrite"], rows)])
+               "part/blocking ckpt", "iflush/blocking ckpt", "blocking ckpt / POSIX pwrite"],
+              rows)])
 
 
 def overlap_targets(docs):
@@ -509,8 +511,8 @@ def overlap_targets(docs):
     line("tmpfs, 2 ranks on 2 cores: async time / blocking time",
          sel(lambda d, m: tm(m) and d["ranks"] == 2),
          "async_over_blocking", lambda v: v <= 1.05, "target <= 1.05")
-    line("iflush of an aligned checkpoint vs the blocking flush (time)",
-         sel(lambda d, m: tm(m)), "iflush_part_over_blocking", lambda v: v <= 0.05,
+    line("iflush of an aligned checkpoint vs the blocking flush (time; the call alone)",
+         sel(lambda d, m: tm(m)), "iflush_over_blocking", lambda v: v <= 0.05,
          "target <= 0.05")
     return "\n".join(out) + "\n"
 
