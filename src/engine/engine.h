@@ -83,6 +83,11 @@ typedef struct pz_piece {
     uint64_t box;    /* index of the box in the coordinate pool */
     int32_t src;     /* writing rank */
     int32_t owner;
+    /* UINT64_MAX: the data is the piece's box, compact. Else the piece lies
+     * inside the copy of a whole write (PZARR_ASYNC, whole owned units:
+     * one memcpy at write time), addr its start: the coordinate pool at blk
+     * holds that write's count, then the piece's origin in it. */
+    uint64_t blk;
 } pz_piece;
 
 typedef struct pz_seg {

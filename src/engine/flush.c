@@ -35,6 +35,8 @@ typedef struct in_rec {
     unsigned char *data; /* NULL until fetched */
     bool cut;            /* no data: a unit that a pending resize cuts */
     const pz_stage_ent *staged; /* no data: the unit as staged at write time */
+    const uint64_t *blk; /* data inside a whole write's copy: its count, then
+                            the piece's origin in it (pz_piece.blk); NULL: compact */
 } in_rec;
 
 typedef struct flush_ctx {
@@ -179,14 +181,15 @@ static int gather_recs(flush_ctx *c, pz_err *e)
             continue;
         c->recs[c->nrecs++] = (in_rec){p->chunk, p->seq, p->nbytes, p->addr, c->rank,
                                        l->coords + p->box,
-                                       (unsigned char *)(uintptr_t)p->addr, false, NULL};
+                                       (unsigned char *)(uintptr_t)p->addr, false, NULL,
+                                       p->blk != UINT64_MAX ? l->coords + p->blk : NULL};
     }
     for (uint64_t i = 0; i < nremote; i++) {
         const uint64_t *w = c->indir + i * c->esize;
         if (w[0] >= a->nunits || (int)w[4] >= c->size)
             return pz_err_set(e, PZARR_EMPI, "flush received a malformed directory entry");
         c->recs[c->nrecs++] = (in_rec){w[0], w[1], w[2], w[3], (int)w[4], w + 5, NULL, false,
-                                       NULL};
+                                       NULL, NULL};
     }
     if (c->nrecs > 1)
         qsort(c->recs, c->nrecs, sizeof *c->recs, cmp_rec);
@@ -455,8 +458,16 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
             at++;
         } else if ((size_t)from[k] == i1 - 1 && whole_unit(c, &c->recs[i1 - 1])) {
             /* The aligned case: one piece is the whole chunk, as it will be
-             * stored; encode it where it lies. */
-            rc = store_unit(c, cc, unit, c->recs[i1 - 1].data, e);
+             * stored; encode it where it lies (gathered first when it lies
+             * inside the copy of a whole write). */
+            const in_rec *w = &c->recs[i1 - 1];
+            if (w->blk) {
+                pz_copy_box(c->nd, a->m.itemsize, a->unit, w->data, w->blk, w->blk + c->nd,
+                            chunk, a->unit, (uint64_t[PZ_MAX_NDIM]){0});
+                rc = store_unit(c, cc, unit, chunk, e);
+            } else {
+                rc = store_unit(c, cc, unit, w->data, e);
+            }
             continue;
         } else {
             chunk_fill(a, chunk);
@@ -466,8 +477,12 @@ static int merge_batch(flush_ctx *c, size_t g0, size_t g1, pz_err *e)
             const in_rec *r = &c->recs[i];
             if (r->cut)
                 continue;
-            pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data, r->box + c->nd,
-                        (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit, r->box);
+            if (r->blk)
+                pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data, r->blk,
+                            r->blk + c->nd, chunk, a->unit, r->box);
+            else
+                pz_copy_box(c->nd, a->m.itemsize, r->box + c->nd, r->data, r->box + c->nd,
+                            (uint64_t[PZ_MAX_NDIM]){0}, chunk, a->unit, r->box);
         }
         if (rc == 0)
             rc = store_unit(c, cc, unit, chunk, e);

@@ -175,20 +175,39 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
         a->wb.bytes + bytes <= a->write_limit)
         stage = false;
     uint64_t nbuf = 0, bbytes = 0;
+    bool all_owned = nd > 0;
     do {
-        if (!stage || !pz_stage_fits(a, &it)) {
+        bool fits = pz_stage_fits(a, &it);
+        all_owned = all_owned && fits;
+        if (!stage || !fits) {
             uint64_t n;
             pz_prod(nd, it.n, &n);
             nbuf++;
             bbytes += n * a->m.itemsize;
         }
     } while (pz_chunk_iter_next(&it));
+    /* Not staging a write of whole units all this rank's: one copy of the
+     * caller's buffer, the pieces pointing into it (no gather into unit
+     * layout on the caller's time: the workers do that). */
+    bool block = !stage && all_owned && nbuf > 0;
     pz_seg *seg = NULL;
     if (nbuf > 0 && wbuf_reserve(a, nbuf, bbytes, &seg, &e))
         goto out;
+    if (block && grow((void **)&a->wb.coords, &a->wb.cap_coords,
+                      a->wb.ncoords + nbuf * 4 * (uint64_t)nd, sizeof *a->wb.coords)) {
+        pz_err_set(&e, PZARR_ENOMEM, "out of memory holding a write");
+        goto out;
+    }
     pz_chunk_iter_init(&it, nd, a->unit, start, count);
     pz_wbuf *l = &a->wb;
     uint64_t zero[PZ_MAX_NDIM] = {0};
+    unsigned char *blk = NULL;
+    if (block) {
+        blk = seg->data + seg->size;
+        memcpy(blk, buf, (size_t)bytes);
+        seg->size += (size_t)bytes;
+        l->bytes += bytes;
+    }
     do {
         if (stage && pz_stage_fits(a, &it)) {
             if (pz_stage_unit(a, &it, l->seq, buf, count, &e))
@@ -206,11 +225,20 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
         p->box = l->ncoords;
         p->src = a->s->rank;
         p->owner = pz_owner_of(&a->om, it.cc);
+        p->blk = UINT64_MAX;
         if (nd > 0) {
             memcpy(l->coords + l->ncoords, it.cstart, (size_t)nd * sizeof(uint64_t));
             memcpy(l->coords + l->ncoords + nd, it.n, (size_t)nd * sizeof(uint64_t));
         }
         l->ncoords += 2 * (size_t)nd;
+        if (block) {
+            p->addr = (uint64_t)(uintptr_t)blk;
+            p->blk = l->ncoords;
+            memcpy(l->coords + l->ncoords, count, (size_t)nd * sizeof(uint64_t));
+            memcpy(l->coords + l->ncoords + nd, it.bstart, (size_t)nd * sizeof(uint64_t));
+            l->ncoords += 2 * (size_t)nd;
+            continue;
+        }
         pz_copy_box(nd, a->m.itemsize, it.n, buf, count, it.bstart, dst, it.n, zero);
         seg->size += p->nbytes;
         l->bytes += p->nbytes;
@@ -246,7 +274,13 @@ void pz_wbuf_overlay(pzarr_array *a, const uint64_t *start, const uint64_t *coun
             src0[d] = lo[d] - g0;
             dst0[d] = lo[d] - start[d];
         }
-        if (hit)
+        if (hit && p->blk != UINT64_MAX) { /* inside the copy of a whole write */
+            const uint64_t *bc = l->coords + p->blk, *bo = bc + nd;
+            for (int d = 0; d < nd; d++)
+                src0[d] += bo[d];
+            pz_copy_box(nd, a->m.itemsize, cnt, piece_data(p), bc, src0, buf, count, dst0);
+        } else if (hit) {
             pz_copy_box(nd, a->m.itemsize, cnt, piece_data(p), n, src0, buf, count, dst0);
+        }
     }
 }
