@@ -498,6 +498,26 @@ static int opaque(const pz_pipeline *p, pz_err *e)
                       p->unsupported);
 }
 
+/* The bytes->bytes codecs after ab, the last into out (rc: the outcome so
+ * far; nothing runs after a failure); s freed. */
+static int encode_bytes_stages(const pz_pipeline *p, int ab, int rc, stages *s, pz_buf *out,
+                               pz_err *e)
+{
+    for (int i = ab + 1; rc == 0 && i < p->n; i++) {
+        pz_buf *dst = i == p->n - 1 ? out : spare(s);
+        dst->size = 0;
+        rc = ops(&p->c[i])->encode(&p->c[i], s->cur, s->n, dst, e);
+        took(s, dst);
+    }
+    if (rc == 0 && ab == p->n - 1 && pz_buf_append(out, s->cur, s->n) != 0)
+        rc = pz_err_set(e, PZARR_ENOMEM, "%s: out of memory (%zu bytes)", ops(&p->c[ab])->name,
+                        s->n);
+    stages_free(s);
+    if (rc != 0)
+        out->size = 0;
+    return rc;
+}
+
 int pz_chunk_encode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
                     pzarr_dtype t, const void *chunk, pz_buf *out, pz_err *e)
 {
@@ -510,18 +530,7 @@ int pz_chunk_encode(const pz_pipeline *p, int ndim, const uint64_t *chunk_shape,
         return pz_err_set(e, PZARR_EINVAL, "codecs: no array->bytes codec");
     PZ_TRY(chunk_nbytes(ndim, chunk_shape, pzarr_dtype_size(t), &s.n, e));
     rc = encode_array(p, ab, ndim, chunk_shape, t, &s, e);
-    for (int i = ab + 1; rc == 0 && i < p->n; i++) {
-        pz_buf *dst = i == p->n - 1 ? out : spare(&s);
-        dst->size = 0;
-        rc = ops(&p->c[i])->encode(&p->c[i], s.cur, s.n, dst, e);
-        took(&s, dst);
-    }
-    if (rc == 0 && ab == p->n - 1 && pz_buf_append(out, s.cur, s.n) != 0)
-        rc = pz_err_set(e, PZARR_ENOMEM, "bytes: out of memory (%zu bytes)", s.n);
-    stages_free(&s);
-    if (rc != 0)
-        out->size = 0;
-    return rc;
+    return encode_bytes_stages(p, ab, rc, &s, out, e);
 }
 
 /* ------------------------------------------------------------ decode */
@@ -659,18 +668,7 @@ int pz_vlen_encode(const pz_pipeline *p, const void *layout, size_t n, pz_buf *o
     if (ab < 0 || !is_vlen_codec(&p->c[ab]))
         return pz_err_set(e, PZARR_EINVAL, "codecs: no vlen codec");
     stages s = {{{0}}, layout, n, -1};
-    for (int i = ab + 1; rc == 0 && i < p->n; i++) {
-        pz_buf *dst = i == p->n - 1 ? out : spare(&s);
-        dst->size = 0;
-        rc = ops(&p->c[i])->encode(&p->c[i], s.cur, s.n, dst, e);
-        took(&s, dst);
-    }
-    if (rc == 0 && ab == p->n - 1 && pz_buf_append(out, s.cur, s.n) != 0)
-        rc = pz_err_set(e, PZARR_ENOMEM, "vlen: out of memory (%zu bytes)", s.n);
-    stages_free(&s);
-    if (rc != 0)
-        out->size = 0;
-    return rc;
+    return encode_bytes_stages(p, ab, rc, &s, out, e);
 }
 
 int pz_vlen_decode(const pz_pipeline *p, pzarr_dtype t, uint64_t nelem, const void *in,
