@@ -615,6 +615,8 @@ _Thread_local pzarr_stats *pz_tls_stats;
 typedef struct worker {
     struct pzarr_request_s *r;
     pid_t tid;
+    bool background;   /* in a thread of its own (else run by the caller) */
+    atomic_int alive;  /* its thread still runs: its tid is its own */
     flush_ctx c; /* a view of the request's: its own commit, buffers, groups */
     size_t g0, g1;
     pz_err e;
@@ -655,7 +657,7 @@ static void *work(void *p)
     /* Background: the simulation's threads come first (the lowest
      * priority; pzarr_wait raises it back when it may). */
     w->tid = gettid();
-    if (!getenv("PZARR_WORKER_NICE0"))
+    if (w->background && !getenv("PZARR_WORKER_NICE0"))
         setpriority(PRIO_PROCESS, (id_t)w->tid, 19);
     double t0 = now_s();
     for (size_t g = w->g0; g < w->g1 && w->e.code == 0; g++) {
@@ -670,6 +672,7 @@ static void *work(void *p)
             nanosleep(&ts, NULL);
         }
     }
+    atomic_store(&w->alive, 0);
     atomic_fetch_sub(&w->r->running, 1);
     return NULL;
 }
@@ -722,9 +725,9 @@ static void req_finish(struct pzarr_request_s *r)
     pzarr_array *a = r->a;
     pz_err e = r->e;
     atomic_store(&r->full_speed, 1);
-    for (int k = 0; k < r->nw; k++)
-        if (r->w[k].started && r->w[k].tid > 0)
-            setpriority(PRIO_PROCESS, (id_t)r->w[k].tid, 0); /* fails unprivileged: fine */
+    for (int k = 0; k < r->nw; k++) /* back to full speed (fails unprivileged: fine) */
+        if (r->w[k].background && r->w[k].tid > 0 && atomic_load(&r->w[k].alive))
+            setpriority(PRIO_PROCESS, (id_t)r->w[k].tid, 0);
     for (int k = 0; k < r->nw; k++) {
         worker *w = &r->w[k];
         if (w->started)
@@ -858,12 +861,18 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
         w->c.scratch = pz_malloc(a->chunk_bytes);
         w->g0 = c->ngroups * (size_t)k / (size_t)nw;
         w->g1 = c->ngroups * (size_t)(k + 1) / (size_t)nw;
-        if (!w->c.scratch)
+        atomic_store(&w->alive, 1);
+        w->background = true;
+        if (!w->c.scratch) {
             pz_err_set(&w->e, PZARR_ENOMEM, "out of memory for a background worker");
-        else if (pthread_create(&w->th, NULL, work, w) == 0)
+            atomic_store(&w->alive, 0);
+            atomic_fetch_sub(&r->running, 1);
+        } else if (pthread_create(&w->th, NULL, work, w) == 0) {
             w->started = true;
-        else
+        } else {
+            w->background = false;
             work(w); /* no thread to be had: the work is done here */
+        }
     }
     *req = r;
     return 0;
