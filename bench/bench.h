@@ -165,4 +165,13 @@ void bench_raw_close(const bench_ctx *c, MPI_File *fh);
 double bench_raw_once(const bench_ctx *c, const char *path, int write, int ndim,
                       const uint64_t *shape, const bench_box *b, double *buf);
 
+/* ---- POSIX baseline (bench_raw.c): the physical limit on one node. Each
+ * rank pwrite()s (fdatasync'ed with --durable) or pread()s `bytes` of buf
+ * (page-aligned memory) to or from its own file `path`; after a barrier,
+ * open + transfer + close; returns the elapsed seconds on this rank. */
+double bench_posix_once(const bench_ctx *c, const char *path, int write, void *buf,
+                        size_t bytes);
+/* Page-aligned memory (dies when there is none). */
+void *bench_page_alloc(const bench_ctx *c, size_t bytes);
+
 #endif

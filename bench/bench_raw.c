@@ -1,11 +1,18 @@
 /*
  * The raw MPI-IO baseline: one flat C-order float64 file; each rank moves its
  * box through a subarray file view with collective write_all/read_all.
+ * And the POSIX baseline: each rank its bytes in a file of its own.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "bench.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static void mpi_check(const bench_ctx *c, int rc, const char *what, const char *path)
 {
@@ -78,5 +85,37 @@ double bench_raw_once(const bench_ctx *c, const char *path, int write, int ndim,
     bench_raw_open(c, path, write, &fh);
     bench_raw_xfer(c, fh, write, ndim, shape, b, buf);
     bench_raw_close(c, &fh);
+    return MPI_Wtime() - t0;
+}
+
+void *bench_page_alloc(const bench_ctx *c, size_t bytes)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 4096, bytes ? bytes : 1) != 0)
+        bench_die(c, "out of memory allocating %zu bytes", bytes);
+    return p;
+}
+
+double bench_posix_once(const bench_ctx *c, const char *path, int write, void *buf,
+                        size_t bytes)
+{
+    MPI_Barrier(c->comm);
+    double t0 = MPI_Wtime();
+    int fd = write ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open(path, O_RDONLY);
+    if (fd < 0)
+        bench_die(c, "POSIX baseline: cannot open %s: %s", path, strerror(errno));
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t n = write ? pwrite(fd, (const char *)buf + done, bytes - done, (off_t)done)
+                          : pread(fd, (char *)buf + done, bytes - done, (off_t)done);
+        if (n <= 0)
+            bench_die(c, "POSIX baseline: %s %s: %s", write ? "writing" : "reading", path,
+                      n < 0 ? strerror(errno) : "short file");
+        done += (size_t)n;
+    }
+    if (write && c->o.durable && fdatasync(fd) != 0)
+        bench_die(c, "POSIX baseline: fdatasync %s: %s", path, strerror(errno));
+    if (close(fd) != 0)
+        bench_die(c, "POSIX baseline: closing %s: %s", path, strerror(errno));
     return MPI_Wtime() - t0;
 }

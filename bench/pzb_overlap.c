@@ -6,7 +6,9 @@
  *   none      compute only;
  *   blocking  compute, then pzarr_array_write + pzarr_array_flush;
  *   async     pzarr_array_write + pzarr_array_iflush, compute, and the wait
- *             at the next checkpoint (the store opened with PZARR_ASYNC).
+ *             before the next checkpoint (the store opened with PZARR_ASYNC);
+ *
+ * the three interleaved, interval by interval.
  *
  * Reported: time per interval of each (the slowest rank), and
  * hidden fraction = (T_blocking - T_async) / (T_blocking - T_none); the
@@ -94,61 +96,105 @@ static void write_block(bench_ctx *c, const bench_geom *g, pzarr_array *a, const
 
 enum { NONE, BLOCKING, ASYNC };
 
-/* `n` intervals of one mode; per-interval times (slowest rank) into t;
- * for ASYNC, the blocking part (write + iflush) of each into part. */
-static void run_mode(bench_ctx *c, const bench_geom *g, int mode, int sweeps, int n, field *f,
-                     double *t, double *part, double *ifl)
-{
+typedef struct ckpt {
+    pzarr_store *s;
+    pzarr_array *a;
     char path[BENCH_PATH_MAX];
-    bench_path(c, path, "overlap-%d.zarr", mode);
-    pzarr_store *s = NULL;
-    pzarr_array *a = NULL;
-    if (mode != NONE)
-        open_store(c, g, path, mode == ASYNC, &s, &a);
+} ckpt;
+
+static void ckpt_open(bench_ctx *c, const bench_geom *g, int mode, ckpt *k)
+{
+    bench_path(c, k->path, "overlap-%d.zarr", mode);
+    open_store(c, g, k->path, mode == ASYNC, &k->s, &k->a);
+}
+
+static void ckpt_close(bench_ctx *c, ckpt *k)
+{
+    pzb_check_array(c, pzarr_array_close(k->a), NULL, "pzarr_array_close");
+    pzb_check_store(c, pzarr_close(k->s), NULL, "pzarr_close");
+    bench_remove(c, k->path);
+}
+
+/* One interval of `mode` on this rank: its time, and for ASYNC the blocking
+ * part (write + iflush) and the iflush alone. An async interval is write +
+ * iflush, compute, wait: the same sequence as a wait at the next checkpoint
+ * (the wait comes right after the compute either way), but self-contained,
+ * so that no background work spills into the next interval of another mode. */
+static double interval(bench_ctx *c, const bench_geom *g, int mode, ckpt *k, int sweeps,
+                       field *f, double *tp, double *ti)
+{
+    MPI_Barrier(c->comm);
+    double t0 = MPI_Wtime();
     pzarr_request r = NULL;
-    /* one interval untimed: the first checkpoint creates the chunk files */
-    for (int k = -1; k < n; k++) {
-        MPI_Barrier(c->comm);
-        double t0 = MPI_Wtime();
-        double tp = 0, ti = 0;
-        if (mode == ASYNC) {
-            if (r)
-                pzb_check_array(c, pzarr_wait(&r), a, "pzarr_wait");
-            double p0 = MPI_Wtime();
-            write_block(c, g, a, f);
-            double p1 = MPI_Wtime();
-            pzb_check_array(c, pzarr_array_iflush(a, &r), a, "pzarr_array_iflush");
-            tp = MPI_Wtime() - p0;
-            ti = MPI_Wtime() - p1;
-        }
-        compute(f, sweeps);
-        if (mode == BLOCKING) {
-            write_block(c, g, a, f);
-            pzb_check_array(c, pzarr_array_flush(a), a, "pzarr_array_flush");
-        }
-        double dt = MPI_Wtime() - t0;
-        if (k >= 0) {
-            t[k] = bench_max(c->comm, dt);
-            if (part)
-                part[k] = bench_max(c->comm, tp);
-            if (ifl)
-                ifl[k] = bench_max(c->comm, ti);
-        }
+    if (mode == ASYNC) {
+        write_block(c, g, k->a, f);
+        double p1 = MPI_Wtime();
+        pzb_check_array(c, pzarr_array_iflush(k->a, &r), k->a, "pzarr_array_iflush");
+        *ti = MPI_Wtime() - p1;
+        *tp = MPI_Wtime() - t0;
+    }
+    compute(f, sweeps);
+    if (mode == BLOCKING) {
+        write_block(c, g, k->a, f);
+        pzb_check_array(c, pzarr_array_flush(k->a), k->a, "pzarr_array_flush");
     }
     if (r)
-        pzb_check_array(c, pzarr_wait(&r), a, "pzarr_wait");
-    if (mode == ASYNC) {
-        pzarr_stats st;
-        pzarr_get_stats(s, &st);
-        bench_metric_num(c, "async_iflushes", bench_sum(c->comm, (double)st.iflushes));
-        bench_metric_num(c, "async_inflight_peak_mib",
-                         bench_max(c->comm, (double)st.inflight_peak / 1048576.0));
+        pzb_check_array(c, pzarr_wait(&r), k->a, "pzarr_wait");
+    return MPI_Wtime() - t0;
+}
+
+/* `n` intervals of each mode, interleaved (the order rotating), so that a
+ * drift of this shared machine's speed falls on all three alike: per-interval
+ * times (slowest rank) into t[mode]; the async part and iflush into tp, ti. */
+static void run_modes(bench_ctx *c, const bench_geom *g, int sweeps, int n, field *f,
+                      double *t[3], double *tp, double *ti)
+{
+    ckpt k[3];
+    ckpt_open(c, g, BLOCKING, &k[BLOCKING]);
+    ckpt_open(c, g, ASYNC, &k[ASYNC]);
+    /* one round untimed: the first checkpoints create the chunk files */
+    for (int i = -1; i < n; i++)
+        for (int j = 0; j < 3; j++) {
+            int mode = (i + 1 + j) % 3;
+            double p = 0, q = 0;
+            double dt = bench_max(c->comm, interval(c, g, mode, &k[mode], sweeps, f, &p, &q));
+            if (i < 0)
+                continue;
+            t[mode][i] = dt;
+            if (mode == ASYNC) {
+                tp[i] = bench_max(c->comm, p);
+                ti[i] = bench_max(c->comm, q);
+            }
+        }
+    pzarr_stats st;
+    pzarr_get_stats(k[ASYNC].s, &st);
+    bench_metric_num(c, "async_iflushes", bench_sum(c->comm, (double)st.iflushes));
+    bench_metric_num(c, "async_inflight_peak_mib",
+                     bench_max(c->comm, (double)st.inflight_peak / 1048576.0));
+    ckpt_close(c, &k[BLOCKING]);
+    ckpt_close(c, &k[ASYNC]);
+}
+
+/* The peak resident set's growth with async checkpoints in flight, alone
+ * (no other store open): three intervals. */
+static void async_memory(bench_ctx *c, const bench_geom *g, int sweeps, field *f)
+{
+    int reset = bench_peak_reset() == 0;
+    double rss0 = bench_rss_mib("VmRSS");
+    ckpt k;
+    ckpt_open(c, g, ASYNC, &k);
+    for (int i = 0; i < 3; i++) {
+        double p, q;
+        interval(c, g, ASYNC, &k, sweeps, f, &p, &q);
     }
-    if (mode != NONE) {
-        pzb_check_array(c, pzarr_array_close(a), NULL, "pzarr_array_close");
-        pzb_check_store(c, pzarr_close(s), NULL, "pzarr_close");
-        bench_remove(c, path);
-    }
+    double grow = (bench_rss_mib("VmHWM") - rss0) * 1048576.0;
+    ckpt_close(c, &k);
+    if (!reset)
+        return; /* no high-water mark to reset: nothing to say */
+    double blk = (double)bench_box_elems(&g->blk) * sizeof(double);
+    bench_metric_num(c, "async_mem_growth_mib", bench_max(c->comm, grow / 1048576.0));
+    bench_metric_num(c, "async_mem_growth_per_block",
+                     bench_max(c->comm, blk > 0 ? grow / blk : 0));
 }
 
 /* The blocking checkpoint alone (write + flush), n samples. */
@@ -179,9 +225,7 @@ static void checkpoint_alone(bench_ctx *c, const bench_geom *g, field *f, int n,
 static void baselines(bench_ctx *c, const field *f, uint64_t bytes, int n, double *mc,
                       double *pw)
 {
-    double *dst = NULL;
-    if (posix_memalign((void **)&dst, 4096, bytes ? bytes : 4096) != 0)
-        bench_die(c, "out of memory");
+    double *dst = bench_page_alloc(c, bytes);
     memset(dst, 1, bytes); /* warm */
     char path[BENCH_PATH_MAX];
     bench_path(c, path, "overlap-posix-%d.bin", c->rank);
@@ -192,23 +236,8 @@ static void baselines(bench_ctx *c, const field *f, uint64_t bytes, int n, doubl
         mc[k] = bench_max(c->comm, MPI_Wtime() - t0);
     }
     memcpy(dst, f->u, bytes);
-    for (int k = 0; k < n; k++) {
-        MPI_Barrier(c->comm);
-        double t0 = MPI_Wtime();
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        size_t done = 0;
-        while (fd >= 0 && done < bytes) {
-            ssize_t w = pwrite(fd, (const char *)dst + done, bytes - done, (off_t)done);
-            if (w <= 0)
-                break;
-            done += (size_t)w;
-        }
-        if (fd >= 0 && c->o.durable)
-            fdatasync(fd);
-        if (fd < 0 || done != bytes || close(fd) != 0)
-            bench_die(c, "POSIX baseline: cannot write %s", path);
-        pw[k] = bench_max(c->comm, MPI_Wtime() - t0);
-    }
+    for (int k = 0; k < n; k++)
+        pw[k] = bench_max(c->comm, bench_posix_once(c, path, 1, dst, bytes));
     unlink(path);
     free(dst);
 }
@@ -267,9 +296,8 @@ int pzb_overlap(bench_ctx *c)
     double *ti = malloc((size_t)n * sizeof *ti);
     if (!ti)
         bench_die(c, "out of memory");
-    run_mode(c, &g, NONE, sweeps, n, &f, tn, NULL, NULL);
-    run_mode(c, &g, BLOCKING, sweeps, n, &f, tb, NULL, NULL);
-    run_mode(c, &g, ASYNC, sweeps, n, &f, ta, tp, ti);
+    run_modes(c, &g, sweeps, n, &f, (double *[3]){tn, tb, ta}, tp, ti);
+    async_memory(c, &g, sweeps, &f);
     baselines(c, &f, bytes, n, mc, pw);
     int rn = bench_add_row(c, "interval: compute only", tn, n, 0, 0, -1);
     int rb = bench_add_row(c, "interval: compute + blocking checkpoint", tb, n, 0, 0, rn);

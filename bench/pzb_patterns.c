@@ -52,7 +52,7 @@ static int pick_axis(const bench_ctx *c, const bench_geom *g)
 /* ------------------------------------------------------------ writes */
 
 typedef struct write_acc {
-    double *pz, *raw;              /* per rep, max over ranks */
+    double *pz, *raw, *posix;      /* per rep, max over ranks */
     pzb_times best;                /* phases of the fastest pzarr sample */
     double pz_mem, raw_mem, hwm;   /* max over reps and ranks, MiB */
     double stored, chunk_writes;   /* sum over ranks, last rep */
@@ -100,6 +100,36 @@ static void write_raw_once(bench_ctx *c, const bench_geom *g, double *buf, int r
     w->raw[rep] = bench_max(c->comm, t);
 }
 
+/* The POSIX file of this rank for `what` (a per-rank name). */
+static void posix_path(const bench_ctx *c, char *path, const char *what)
+{
+    bench_path(c, path, "%s.posix-%d", what, c->rank);
+}
+
+static void write_posix_once(bench_ctx *c, const bench_geom *g, const double *buf, int rep,
+                             write_acc *w)
+{
+    size_t bytes = (size_t)bench_box_elems(&g->blk) * sizeof(double);
+    void *mem = bench_page_alloc(c, bytes);
+    memcpy(mem, buf, bytes);
+    char path[BENCH_PATH_MAX];
+    posix_path(c, path, "ckpt");
+    w->posix[rep] = bench_max(c->comm, bench_posix_once(c, path, 1, mem, bytes));
+    unlink(path);
+    free(mem);
+}
+
+/* The row of the faster of the two baselines (raw MPI-IO, POSIX), by the
+ * best sample: every pzarr figure is reported against it. */
+static int faster_row(const bench_ctx *c, int raw, int posix)
+{
+    if (raw < 0)
+        return posix;
+    if (posix < 0)
+        return raw;
+    return c->rows[posix].best < c->rows[raw].best ? posix : raw;
+}
+
 /* Writes reps samples with pzarr and raw MPI-IO; keeps the last pair as
  * ckpt-<reps-1>.zarr and ckpt-<reps-1>.raw. */
 static void write_samples(bench_ctx *c, const bench_geom *g, const char *meta, double *buf,
@@ -112,6 +142,9 @@ static void write_samples(bench_ctx *c, const bench_geom *g, const char *meta, d
             bench_progress(c, "%s: sample %d/%d: raw MPI-IO write", c->o.pattern, rep + 1,
                            c->o.reps);
             write_raw_once(c, g, buf, rep, w);
+            bench_progress(c, "%s: sample %d/%d: POSIX write", c->o.pattern, rep + 1,
+                           c->o.reps);
+            write_posix_once(c, g, buf, rep, w);
         }
         if (rep + 1 < c->o.reps) {
             char p[BENCH_PATH_MAX];
@@ -216,15 +249,21 @@ static void write_pattern(bench_ctx *c, const char *what, int with_raw)
     pzb_codec_result cr;
     bench_progress(c, "%s: codec baseline (one core)", what);
     pzb_codec_baseline(c, &g, &cr);
-    write_acc w = {.pz = series(c, 1), .raw = with_raw ? series(c, 1) : NULL};
+    write_acc w = {.pz = series(c, 1), .raw = with_raw ? series(c, 1) : NULL,
+                   .posix = with_raw ? series(c, 1) : NULL};
     write_samples(c, &g, meta, buf, with_raw, &w);
-    int ref = -1;
-    if (with_raw)
-        ref = bench_add_row(c, "raw MPI-IO write_all", w.raw, c->o.reps, global_bytes(&g), 0,
+    int raw = -1, px = -1;
+    if (with_raw) {
+        raw = bench_add_row(c, "raw MPI-IO write_all", w.raw, c->o.reps, global_bytes(&g), 0,
                             -1);
+        px = bench_add_row(c, "POSIX pwrite (each rank its own file)", w.posix, c->o.reps,
+                           global_bytes(&g), 0, -1);
+    }
+    int ref = faster_row(c, raw, px);
     int pz = bench_add_row(c, "pzarr write+flush", w.pz, c->o.reps, global_bytes(&g),
                            (double)g.nchunks, ref);
-    codec_metrics(c, &g, &cr, pz, ref, w.stored);
+    /* the encoded bytes of the ideal move at MPI-IO's speed, as before */
+    codec_metrics(c, &g, &cr, pz, raw, w.stored);
     storage_metrics(c, &g, &w);
     phase_metrics(c, &w);
     memory_metrics(c, &g, &w);
@@ -236,6 +275,7 @@ static void write_pattern(bench_ctx *c, const char *what, int with_raw)
     bench_remove(c, path);
     free(w.pz);
     free(w.raw);
+    free(w.posix);
     free(buf);
 }
 
@@ -283,7 +323,7 @@ static void remove_base(bench_ctx *c)
     bench_remove(c, path);
 }
 
-enum read_kind { READ_PZ, READ_PZ_ALL, READ_RAW };
+enum read_kind { READ_PZ, READ_PZ_ALL, READ_RAW, READ_POSIX };
 
 /* One timed sample: open, read box b, close. Max over ranks. */
 static double read_box_once(bench_ctx *c, const bench_geom *g, int kind, const bench_box *b,
@@ -294,6 +334,9 @@ static double read_box_once(bench_ctx *c, const bench_geom *g, int kind, const b
     if (kind == READ_RAW) {
         bench_path(c, path, "base.raw");
         t = bench_raw_once(c, path, 0, g->ndim, g->shape, b, buf);
+    } else if (kind == READ_POSIX) {
+        posix_path(c, path, "read");
+        t = bench_posix_once(c, path, 0, buf, (size_t)bench_box_elems(b) * sizeof(double));
     } else {
         bench_path(c, path, "base.zarr");
         pzarr_store *s;
@@ -310,7 +353,8 @@ static double read_box_once(bench_ctx *c, const bench_geom *g, int kind, const b
     return bench_max(c->comm, t);
 }
 
-static const char *const read_names[3] = {"pzarr read", "pzarr read_all", "raw MPI-IO read_all"};
+static const char *const read_names[4] = {"pzarr read", "pzarr read_all", "raw MPI-IO read_all",
+                                          "POSIX pread"};
 
 /* Rows raw, pzarr read, pzarr read_all for the box b, `label` appended;
  * with a codec, the ideal: each rank decodes on its core, and the encoded
@@ -319,9 +363,14 @@ static void read_rows(bench_ctx *c, const bench_geom *g, const bench_box *b, con
                       const pzb_codec_result *cr, double stored)
 {
     double *buf = pzb_alloc(c, bench_box_elems(b));
-    double *t = series(c, 3);
+    double *t = series(c, 4);
+    /* the POSIX baseline's file: this rank's bytes of b, in its own file */
+    char ppath[BENCH_PATH_MAX];
+    posix_path(c, ppath, "read");
+    bench_fill(c->o.data, g->shape, b, buf);
+    bench_posix_once(c, ppath, 1, buf, (size_t)bench_box_elems(b) * sizeof(double));
     for (int rep = 0; rep < c->o.reps; rep++)
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             bench_progress(c, "%s: sample %d/%d: %s (%s)", c->o.pattern, rep + 1, c->o.reps,
                            read_names[k], label);
             char vkey[96];
@@ -329,9 +378,13 @@ static void read_rows(bench_ctx *c, const bench_geom *g, const bench_box *b, con
             t[k * c->o.reps + rep] = read_box_once(c, g, k, b, buf, rep ? NULL : vkey);
         }
     bench_progress_done(c);
+    unlink(ppath);
     char name[96];
     snprintf(name, sizeof name, "raw MPI-IO read_all (%s)", label);
-    int ref = bench_add_row(c, name, t + 2 * c->o.reps, c->o.reps, global_bytes(g), 0, -1);
+    int raw = bench_add_row(c, name, t + 2 * c->o.reps, c->o.reps, global_bytes(g), 0, -1);
+    snprintf(name, sizeof name, "POSIX pread (%s)", label);
+    int px = bench_add_row(c, name, t + 3 * c->o.reps, c->o.reps, global_bytes(g), 0, -1);
+    int ref = faster_row(c, raw, px);
     int pz[2];
     for (int k = 0; k < 2; k++) {
         snprintf(name, sizeof name, "%s (%s)", read_names[k], label);
@@ -341,7 +394,7 @@ static void read_rows(bench_ctx *c, const bench_geom *g, const bench_box *b, con
     if (c->o.codec.kind != CODEC_NONE && cr->dec_seconds > 0 && stored > 0) {
         double speed = cr->bytes_in / cr->dec_seconds;
         double ti = global_bytes(g) / (speed * c->size) +
-                    c->rows[ref].best * stored / global_bytes(g);
+                    c->rows[raw].best * stored / global_bytes(g);
         snprintf(name, sizeof name, "ideal (decode x ranks + encoded bytes at raw, %s)", label);
         int ir = bench_add_row(c, name, &ti, 1, global_bytes(g), 0, -1);
         for (int k = 0; k < 2; k++) {

@@ -96,6 +96,14 @@ if [ -n "$DP_SHAPE" ] && [ -d /dev/shm ]; then
         # shellcheck disable=SC2086
         run "dp-restart-$name" $mpi "$bin/pzarr-bench" restart --axis 0 $dp ${spec#*:}
     done
+    # The 8 MiB chunks at 1 rank too: restart reads against POSIX at 1 and 2.
+    if [ "$DP_RANKS" != 1 ]; then
+        # shellcheck disable=SC2086
+        run "dp1-ckpt-8m" $MPIEXEC -n 1 "$bin/pzarr-bench" checkpoint $dp --chunks 16,256,256
+        # shellcheck disable=SC2086
+        run "dp1-restart-8m" $MPIEXEC -n 1 "$bin/pzarr-bench" restart --axis 0 $dp \
+            --chunks 16,256,256
+    fi
     # Against parallel HDF5 on tmpfs: 256^3 (128 MiB), chunks 32x64x64.
     h5="--shape 256,256,256 --chunks 32,64,64 --reps $REPS --dir /dev/shm/pzarr-bench-$$-h5"
     for codec in none gzip:1; do
