@@ -46,7 +46,7 @@ static int zfp_type_of(pzarr_dtype t, bool header, zfp_type *zt, bool *offset)
 
 static int check_type(const pz_cfg *c, pzarr_dtype t, bool header)
 {
-    zfp_type zt;
+    zfp_type zt = zfp_type_none;
     bool off;
     if (zfp_type_of(t, header, &zt, &off) == 0)
         return 0;
@@ -150,7 +150,7 @@ static int parse_zfpy(const pz_cfg *c, int ndim, pzarr_dtype t, pz_codec *out)
     out->u.zfp.header = true;
     int mode;
     PZ_TRY(pz_cfg_int(c, "mode", 2, 4, 4, &mode));
-    double prec;
+    double prec = -1;
     PZ_TRY(cfg_number(c, "tolerance", false, -1, &out->u.zfp.tolerance));
     PZ_TRY(cfg_number(c, "rate", false, -1, &out->u.zfp.rate));
     PZ_TRY(cfg_number(c, "precision", false, -1, &prec));
@@ -293,7 +293,7 @@ static int zfp_encode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
                       const unsigned char *in, size_t nbytes, pz_buf *out, pz_err *e)
 {
     const char *nm = cname(c);
-    zfp_type zt;
+    zfp_type zt = zfp_type_none;
     bool off;
     size_t n[4];
     int nd;
@@ -393,7 +393,7 @@ static int zfp_decode(const pz_codec *c, int ndim, const uint64_t *shape, pzarr_
 {
     const char *nm = cname(c);
     bool hdr = c->u.zfp.header;
-    zfp_type zt;
+    zfp_type zt = zfp_type_none;
     bool off;
     size_t n[4];
     int nd;

@@ -5,7 +5,8 @@
  * 1. Every owner writes each new chunk file (a shard leader: each new
  *    shard) beside the old one under a staged name, <target>.pzarr-tmp-<id>,
  *    and an empty marker <target>.pzarr-tmp-<id>-del for each file the flush
- *    removes. With PZARR_DURABLE each staged file is synced.
+ *    removes. With PZARR_DURABLE each staged file is synced (as written;
+ *    in a PZARR_ASYNC store, all of them before step 2, by the background).
  * 2. The ranks agree that every staged write succeeded; if not, each rank
  *    removes what it staged and the array is untouched.
  * 3. Rank 0 writes the commit record <array>/.pzarr-commit (the flush id and
@@ -61,14 +62,15 @@ int pz_commit_add(pz_commit *c, const char *target, bool remove, pz_err *e)
     char *t = pz_strdup(target);
     if (!t)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory staging a flush");
-    c->v[c->n++] = (pz_staged){t, remove, false, false};
+    c->v[c->n++] = (pz_staged){t, remove, false, false, false};
     return 0;
 }
 
 /* Writes the staged file of target (making its directory when missing). */
 static int write_staged(pzarr_array *a, const char *tmp, const void *data, size_t n, pz_err *e)
 {
-    bool durable = (a->s->flags & PZARR_DURABLE) != 0;
+    /* deferred: synced with the others before the commit */
+    bool durable = (a->s->flags & PZARR_DURABLE) && !a->s->defer_sync;
     /* Directories are made only when the first write finds none. */
     int rc = pz_io_write_file(tmp, data, n, a->s->chunk_info, durable, e);
     if (rc == PZARR_ENOENT) {
@@ -98,6 +100,8 @@ int pz_commit_stage_file(pzarr_array *a, pz_commit *c, const char *target, const
         unlink(tmp);
         rc = e->code;
     }
+    if (rc == 0)
+        c->v[c->n - 1].unsynced = a->s->defer_sync;
     pz_free(tmp);
     return rc;
 }
@@ -109,8 +113,26 @@ int pz_commit_restage_file(pzarr_array *a, pz_commit *c, size_t slot, const void
     if (!tmp)
         return pz_err_set(e, PZARR_ENOMEM, "out of memory");
     int rc = write_staged(a, tmp, data, n, e);
+    if (rc == 0 && a->s->defer_sync)
+        c->v[slot].unsynced = true;
     pz_free(tmp);
     return rc;
+}
+
+int pz_commit_sync_staged(pz_commit *c, pz_err *e)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        pz_staged *v = &c->v[i];
+        if (v->dead || v->remove || !v->unsynced)
+            continue;
+        char *tmp = pz_commit_name(v->target, c->id, false);
+        int rc = tmp ? pz_io_sync_file(tmp, e) : pz_err_set(e, PZARR_ENOMEM, "out of memory");
+        pz_free(tmp);
+        if (rc)
+            return rc;
+        v->unsynced = false;
+    }
+    return 0;
 }
 
 void pz_commit_drop(pz_commit *c, size_t slot)
@@ -272,6 +294,9 @@ int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e)
     bool any = false, mine = c->ndocs > 0;
     for (size_t i = 0; i < c->n && !mine; i++)
         mine = !c->v[i].dead && !c->v[i].undo;
+    /* what the background has not synced yet (durable async stores) */
+    if (e->code == 0)
+        pz_commit_sync_staged(c, e);
     /* Step 2: all staged, or nothing happens. */
     if (pz_agree_flag(s->comm, e, mine, &any) != 0) {
         abort_staged(c);

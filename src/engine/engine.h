@@ -12,6 +12,7 @@
 #include "parallel/parallel.h"
 #include "storage/storage.h"
 
+enum { PZ_STAGE_AUTO, PZ_STAGE_BACKGROUND, PZ_STAGE_INLINE }; /* hint pzarr_async_stage */
 #define PZ_SEG_BYTES ((size_t)64 << 20)       /* write buffer segment size */
 #define PZ_FLUSH_BUDGET ((uint64_t)256 << 20) /* remote bytes fetched per round */
 #define PZ_FLUSH_BATCH 256                    /* chunks merged per round at most */
@@ -54,6 +55,14 @@ struct pzarr_store {
     int io_threads;    /* background workers of an iflush (hint pzarr_io_threads) */
     uint64_t throttle; /* their bytes per second per rank; 0: no limit */
     int thread_level;  /* MPI_Query_thread at open */
+    /* Where a PZARR_ASYNC store encodes and writes whole owned units (hint
+     * pzarr_async_stage): in the background (copied at write) when a worker
+     * has a core of its own, else inside pzarr_array_write as without the
+     * flag (a copy more would only cost the rank's own core). */
+    int async_stage;   /* PZ_STAGE_AUTO, PZ_STAGE_BACKGROUND, PZ_STAGE_INLINE */
+    int spare_core;    /* -1 unknown; else 1 if a worker has a core of its own */
+    bool defer_sync;   /* durable + async: staged files synced before the
+                          commit (by the workers), not as written */
     uint64_t nflush; /* flushes so far (with jobid: the flush id) */
     char crash_at[32]; /* test hook PZARR_TEST_KILL_AT */
     int crash_rank;
@@ -130,6 +139,7 @@ typedef struct pz_staged {
     bool remove; /* a marker: the flush removes target */
     bool dead;   /* replaced by a later entry: neither published nor undone */
     bool undo;   /* written into, published by another rank: only undone */
+    bool unsynced; /* written, not yet synced (defer_sync) */
 } pz_staged;
 
 /* What this rank staged for one flush (commit.c). */
@@ -350,6 +360,14 @@ int pz_commit_set_documents(pz_commit *c, const char *const *names, const char *
                             int n, pz_err *e);
 /* Collective: agree, record, publish, agree (see commit.c). */
 int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e);
+/* Syncs this rank's staged files written without (defer_sync). No MPI. */
+int pz_commit_sync_staged(pz_commit *c, pz_err *e);
+/* Whether a worker of this rank has a core of its own (collective the first
+ * time: see pz_cores_per_rank). */
+bool pz_store_spare_core(pzarr_store *s);
+/* Whether whole owned units written to this PZARR_ASYNC store go to the
+ * background (copied) rather than being staged in the write. Local. */
+bool pz_async_copies(const pzarr_store *s);
 void pz_commit_free(pz_commit *c);
 /* Test hook: PZARR_TEST_KILL_AT=where[:rank] ends the process at `where`. */
 void pz_test_crash_point(const pzarr_store *s, const char *where);

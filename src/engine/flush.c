@@ -636,6 +636,7 @@ struct pzarr_request_s {
     worker *w;
     int nw;
     atomic_int running;
+    atomic_int merging; /* workers still merging; the last one out syncs */
     atomic_int full_speed;
     uint64_t throttle; /* bytes per second per worker; 0: none */
     bool done;         /* completed: rc is the outcome */
@@ -657,7 +658,10 @@ static void *work(void *p)
     /* Background: the simulation's threads come first (the lowest
      * priority; pzarr_wait raises it back when it may). */
     w->tid = gettid();
-    if (w->background && !getenv("PZARR_WORKER_NICE0"))
+    /* With no core of its own a worker runs at the simulation's priority:
+     * what it is left with (pieces to merge, files to sync) is short work
+     * between waits on the device, best done at once. */
+    if (w->background && w->c.a->s->spare_core > 0 && !getenv("PZARR_WORKER_NICE0"))
         setpriority(PRIO_PROCESS, (id_t)w->tid, 19);
     double t0 = now_s();
     for (size_t g = w->g0; g < w->g1 && w->e.code == 0; g++) {
@@ -672,8 +676,20 @@ static void *work(void *p)
             nanosleep(&ts, NULL);
         }
     }
+    /* Durable async stores: the last worker out syncs every file of the
+     * checkpoint, the writes' and the workers' (nobody writes them any more). */
+    struct pzarr_request_s *r = w->r;
+    if (atomic_fetch_sub(&r->merging, 1) == 1 && w->c.a->s->defer_sync) {
+        bool ok = true;
+        for (int k = 0; k < r->nw; k++)
+            ok = ok && r->w[k].e.code == 0;
+        if (ok)
+            pz_commit_sync_staged(&r->c.commit, &w->e);
+        for (int k = 0; ok && k < r->nw && w->e.code == 0; k++)
+            pz_commit_sync_staged(&r->w[k].c.commit, &w->e);
+    }
     atomic_store(&w->alive, 0);
-    atomic_fetch_sub(&w->r->running, 1);
+    atomic_fetch_sub(&r->running, 1);
     return NULL;
 }
 
@@ -764,6 +780,7 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
     *req = NULL;
     if (a->req)
         req_finish(a->req);
+    pz_store_spare_core(a->s); /* collective the first time */
     struct pzarr_request_s *r = pz_calloc(1, sizeof *r);
     if (r && pz_live_add(r) != 0) {
         pz_free(r);
@@ -838,8 +855,11 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
     if (r->bytes > st->inflight_peak)
         st->inflight_peak = r->bytes;
     int nw = a->s->io_threads;
+    bool to_sync = false; /* files the writes staged, to sync in the background */
+    for (size_t i = 0; i < c->commit.n && !to_sync; i++)
+        to_sync = c->commit.v[i].unsynced;
     if ((size_t)nw > c->ngroups)
-        nw = (int)c->ngroups;
+        nw = c->ngroups ? (int)c->ngroups : to_sync;
     if (e->code || nw <= 0)
         nw = 0;
     r->w = nw ? pz_calloc((size_t)nw, sizeof *r->w) : NULL;
@@ -850,6 +870,7 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
     r->nw = nw;
     r->throttle = nw ? a->s->throttle / (uint64_t)nw : 0;
     atomic_store(&r->running, nw);
+    atomic_store(&r->merging, nw);
     for (int k = 0; k < nw; k++) {
         worker *w = &r->w[k];
         w->r = r;
@@ -866,6 +887,7 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
         if (!w->c.scratch) {
             pz_err_set(&w->e, PZARR_ENOMEM, "out of memory for a background worker");
             atomic_store(&w->alive, 0);
+            atomic_fetch_sub(&r->merging, 1);
             atomic_fetch_sub(&r->running, 1);
         } else if (pthread_create(&w->th, NULL, work, w) == 0) {
             w->started = true;

@@ -70,16 +70,35 @@ static void test_hooks(pzarr_store *s)
 }
 
 /* The hints "pzarr_io_threads" (background workers of pzarr_array_iflush,
- * 1 to 64; default 1) and "pzarr_throttle" (bytes per second per rank
- * they may write; 0, the default: no limit), and the thread level MPI
- * gives (a worker needs MPI_THREAD_FUNNELED: it makes no MPI calls). */
+ * 1 to 64; default 1), "pzarr_throttle" (bytes per second per rank
+ * they may write; 0, the default: no limit) and "pzarr_async_stage" (auto,
+ * background, inline; also the environment variable PZARR_ASYNC_STAGE), and
+ * the thread level MPI gives (a worker needs MPI_THREAD_FUNNELED: it makes
+ * no MPI calls). */
 static void async_settings(pzarr_store *s, MPI_Info info, pz_err *e)
 {
     s->io_threads = 1;
     s->throttle = 0;
+    s->spare_core = -1;
     MPI_Query_thread(&s->thread_level);
     char v[64];
     int flag = 0;
+    const char *st = getenv("PZARR_ASYNC_STAGE");
+    if (info != MPI_INFO_NULL &&
+        MPI_Info_get(info, "pzarr_async_stage", sizeof v - 1, v, &flag) == MPI_SUCCESS && flag)
+        st = v;
+    if (st && *st) {
+        static const char *const names[] = {"auto", "background", "inline"};
+        int k = 0;
+        while (k < 3 && strcmp(st, names[k]) != 0)
+            k++;
+        if (k == 3)
+            pz_err_set(e, PZARR_EINVAL,
+                       "pzarr_async_stage=\"%.32s\": must be auto, background or inline", st);
+        else
+            s->async_stage = k;
+    }
+    flag = 0;
     if (info != MPI_INFO_NULL &&
         MPI_Info_get(info, "pzarr_io_threads", sizeof v - 1, v, &flag) == MPI_SUCCESS && flag) {
         char *end;
@@ -189,6 +208,8 @@ int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
     if (cio && strcmp(cio, "posix") == 0)
         mpiio = false;
     s->chunk_info = mpiio ? s->info : MPI_INFO_NULL;
+    /* durable and async: the background syncs what the writes staged */
+    s->defer_sync = (flags & PZARR_DURABLE) && (flags & PZARR_ASYNC) && !mpiio;
     test_hooks(s);
     if (e.code == 0 && (!path || !path[0]))
         pz_err_set(&e, PZARR_EINVAL, "store path is empty");
@@ -212,7 +233,22 @@ int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
         s->jobid = shared[1];
     }
     s->open_failed = e.code != 0;
+    if (e.code == 0 && (flags & PZARR_ASYNC) && s->async_stage == PZ_STAGE_AUTO)
+        pz_store_spare_core(s);
     return e.code;
+}
+
+bool pz_store_spare_core(pzarr_store *s)
+{
+    if (s->spare_core < 0)
+        s->spare_core = pz_cores_per_rank(s->comm) >= 2;
+    return s->spare_core > 0;
+}
+
+bool pz_async_copies(const pzarr_store *s)
+{
+    return s->async_stage == PZ_STAGE_BACKGROUND ||
+           (s->async_stage == PZ_STAGE_AUTO && s->spare_core > 0);
 }
 
 int pzarr_open(MPI_Comm comm, const char *path, int flags, pzarr_store **out)

@@ -166,12 +166,13 @@ int pzarr_array_write(pzarr_array *a, const uint64_t *start, const uint64_t *cou
     /* Pieces that are whole units of this rank are staged at once; room in
      * the buffer for the others is reserved first, so that a write lands
      * whole in the buffer or not at all. With a request in the background,
-     * or under PZARR_ASYNC, whole units are copied into the buffer too (the
+     * or under PZARR_ASYNC (when a worker has a core of its own: see
+     * pz_async_copies), whole units are copied into the buffer too (the
      * next iflush encodes and writes them in the background) when it has
      * room for the whole write; with a request pending nothing is staged
      * (the workers own the files), so a full buffer fails the write. */
     bool stage = !a->req;
-    if (stage && (a->s->flags & PZARR_ASYNC) && bytes <= a->write_limit &&
+    if (stage && (a->s->flags & PZARR_ASYNC) && pz_async_copies(a->s) && bytes <= a->write_limit &&
         a->wb.bytes + bytes <= a->write_limit)
         stage = false;
     uint64_t nbuf = 0, bbytes = 0;

@@ -24,6 +24,11 @@ int pz_agree(MPI_Comm comm, pz_err *e);
  * others receive into theirs (reset first). */
 int pz_bcast_bufs(MPI_Comm comm, int nbufs, pz_buf *bufs, pz_err *e);
 
+/* The cores this rank has to itself (cores.c): the node's online cores
+ * shared among its ranks, at most those the rank is bound to. Collective
+ * (one split of comm by node). */
+int pz_cores_per_rank(MPI_Comm comm);
+
 /* pz_agree that also tells whether any rank passed flag (one allreduce). */
 int pz_agree_flag(MPI_Comm comm, pz_err *e, bool flag, bool *any);
 

@@ -131,6 +131,19 @@ int pz_io_sync_dir(const char *dir, pz_err *e)
     return rc;
 }
 
+int pz_io_sync_file(const char *path, pz_err *e)
+{
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return pz_err_set(e, PZARR_EIO, "cannot open %s to sync it: %s", path, strerror(errno));
+    int rc = fdatasync(fd) != 0
+                 ? pz_err_set(e, PZARR_EIO, "cannot sync %s: %s", path, strerror(errno))
+                 : 0;
+    if (close(fd) != 0 && rc == 0)
+        rc = pz_err_set(e, PZARR_EIO, "cannot sync %s: %s", path, strerror(errno));
+    return rc;
+}
+
 char *pz_io_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');

@@ -109,6 +109,8 @@ int pz_io_mkdirs(const char *path, pz_err *e);
 /* Removes a file; an absent file is not an error. *removed tells. */
 int pz_io_remove(const char *path, bool *removed, pz_err *e);
 int pz_io_rename(const char *from, const char *to, pz_err *e);
+/* fdatasync of a file written before (closed since). */
+int pz_io_sync_file(const char *path, pz_err *e);
 /* fsync of a directory: renames and removals in it survive a power loss. */
 int pz_io_sync_dir(const char *dir, pz_err *e);
 /* The directory part of a path (a pz_malloc'd string; "." when none). */
