@@ -139,6 +139,7 @@ long bench_check(int data, const uint64_t *shape, const bench_box *b, const doub
 
 /* ---- timing and memory */
 double bench_max(MPI_Comm comm, double v);
+double bench_min(MPI_Comm comm, double v);
 double bench_sum(MPI_Comm comm, double v);
 void bench_progress(const bench_ctx *c, const char *fmt, ...);
 void bench_progress_done(const bench_ctx *c);

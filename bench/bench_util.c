@@ -55,7 +55,7 @@ void bench_usage(const bench_ctx *c)
             "  --no-floor           copy: only the copy (no read_all + write floor)\n"
             "  --compute-ms MS      overlap: compute per checkpoint interval (default: twice\n"
             "                       the blocking checkpoint, measured first)\n"
-            "  --intervals N        overlap: intervals timed per mode (default 6)\n"
+            "  --intervals N        overlap: intervals timed per mode (default 12, a multiple of 3)\n"
             "  --json               JSON on rank 0 instead of the table\n",
             c->prog);
 }
@@ -616,6 +616,13 @@ double bench_max(MPI_Comm comm, double v)
 {
     double r;
     MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_MAX, comm);
+    return r;
+}
+
+double bench_min(MPI_Comm comm, double v)
+{
+    double r;
+    MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_MIN, comm);
     return r;
 }
 

@@ -8,7 +8,7 @@
  *   async     pzarr_array_write + pzarr_array_iflush, compute, and the wait
  *             before the next checkpoint (the store opened with PZARR_ASYNC);
  *
- * the three interleaved, interval by interval.
+ * in runs of three intervals, the runs of the three interleaved.
  *
  * Reported: time per interval of each (the slowest rank), and
  * hidden fraction = (T_blocking - T_async) / (T_blocking - T_none); the
@@ -94,11 +94,14 @@ static void write_block(bench_ctx *c, const bench_geom *g, pzarr_array *a, const
                         "pzarr_array_write");
 }
 
-enum { NONE, BLOCKING, ASYNC };
+/* COPY: compute, then a memcpy of the block into warm memory (the baseline
+ * of an async checkpoint's blocking part, at the same place in the run). */
+enum { NONE, BLOCKING, ASYNC, COPY, NMODES };
 
 typedef struct ckpt {
     pzarr_store *s;
     pzarr_array *a;
+    double *dst; /* COPY: pre-touched */
     char path[BENCH_PATH_MAX];
 } ckpt;
 
@@ -115,57 +118,84 @@ static void ckpt_close(bench_ctx *c, ckpt *k)
     bench_remove(c, k->path);
 }
 
-/* One interval of `mode` on this rank: its time, and for ASYNC the blocking
- * part (write + iflush) and the iflush alone. An async interval is write +
- * iflush, compute, wait: the same sequence as a wait at the next checkpoint
- * (the wait comes right after the compute either way), but self-contained,
- * so that no background work spills into the next interval of another mode. */
-static double interval(bench_ctx *c, const bench_geom *g, int mode, ckpt *k, int sweeps,
-                       field *f, double *tp, double *ti)
+/* A run of B intervals of `mode` on this rank, as a simulation runs them
+ * (no barrier between): blocking, compute then write + flush; async, write
+ * + iflush, compute, wait (the wait at the next checkpoint: the write that
+ * follows it comes right after the compute, as the blocking one). Returns
+ * the run's time; for ASYNC each checkpoint's blocking part (write +
+ * iflush) and the iflush alone go to tp[j], ti[j]; for COPY the memcpy to
+ * tp[j]. */
+static double run(bench_ctx *c, const bench_geom *g, int mode, ckpt *k, int sweeps, field *f,
+                  int B, double *tp, double *ti)
 {
     MPI_Barrier(c->comm);
     double t0 = MPI_Wtime();
-    pzarr_request r = NULL;
-    if (mode == ASYNC) {
-        write_block(c, g, k->a, f);
-        double p1 = MPI_Wtime();
-        pzb_check_array(c, pzarr_array_iflush(k->a, &r), k->a, "pzarr_array_iflush");
-        *ti = MPI_Wtime() - p1;
-        *tp = MPI_Wtime() - t0;
+    for (int j = 0; j < B; j++) {
+        pzarr_request r = NULL;
+        if (mode == ASYNC) {
+            double p0 = MPI_Wtime();
+            write_block(c, g, k->a, f);
+            double p1 = MPI_Wtime();
+            pzb_check_array(c, pzarr_array_iflush(k->a, &r), k->a, "pzarr_array_iflush");
+            double p2 = MPI_Wtime();
+            tp[j] = p2 - p0;
+            ti[j] = p2 - p1;
+        }
+        compute(f, sweeps);
+        if (mode == BLOCKING) {
+            write_block(c, g, k->a, f);
+            pzb_check_array(c, pzarr_array_flush(k->a), k->a, "pzarr_array_flush");
+        } else if (mode == COPY) {
+            double p0 = MPI_Wtime();
+            memcpy(k->dst, f->u, bench_box_elems(&g->blk) * sizeof(double));
+            tp[j] = MPI_Wtime() - p0;
+        }
+        if (r)
+            pzb_check_array(c, pzarr_wait(&r), k->a, "pzarr_wait");
     }
-    compute(f, sweeps);
-    if (mode == BLOCKING) {
-        write_block(c, g, k->a, f);
-        pzb_check_array(c, pzarr_array_flush(k->a), k->a, "pzarr_array_flush");
-    }
-    if (r)
-        pzb_check_array(c, pzarr_wait(&r), k->a, "pzarr_wait");
     return MPI_Wtime() - t0;
 }
 
-/* `n` intervals of each mode, interleaved (the order rotating), so that a
- * drift of this shared machine's speed falls on all three alike: per-interval
- * times (slowest rank) into t[mode]; the async part and iflush into tp, ti. */
+enum { B = 3 }; /* intervals per run */
+
+/* `n` intervals of each mode in runs of B, the runs interleaved (the order
+ * rotating), so that a drift of this shared machine's speed falls on all
+ * alike: per-interval times (a run's, slowest rank, over B) into t[mode];
+ * each async checkpoint's blocking part and iflush (slowest rank) into tp,
+ * ti, and into to the iflush of the last rank to enter it (the others'
+ * include their wait for it: the skew of their compute and writes, which a
+ * blocking flush absorbs as well), the call's own cost; the memcpy of COPY
+ * runs into mc. n is a multiple of B. */
 static void run_modes(bench_ctx *c, const bench_geom *g, int sweeps, int n, field *f,
-                      double *t[3], double *tp, double *ti)
+                      double *t[3], double *tp, double *ti, double *to, double *mc)
 {
-    ckpt k[3];
+    ckpt k[NMODES] = {0};
     ckpt_open(c, g, BLOCKING, &k[BLOCKING]);
     ckpt_open(c, g, ASYNC, &k[ASYNC]);
+    uint64_t bytes = bench_box_elems(&g->blk) * sizeof(double);
+    k[COPY].dst = bench_page_alloc(c, bytes);
+    memset(k[COPY].dst, 1, bytes); /* warm */
     /* one round untimed: the first checkpoints create the chunk files */
-    for (int i = -1; i < n; i++)
-        for (int j = 0; j < 3; j++) {
-            int mode = (i + 1 + j) % 3;
-            double p = 0, q = 0;
-            double dt = bench_max(c->comm, interval(c, g, mode, &k[mode], sweeps, f, &p, &q));
+    for (int i = -1; i < n / B; i++)
+        for (int j = 0; j < NMODES; j++) {
+            int mode = (i + 1 + j) % NMODES;
+            double p[B] = {0}, q[B] = {0};
+            double dt = bench_max(c->comm, run(c, g, mode, &k[mode], sweeps, f, B, p, q));
             if (i < 0)
                 continue;
-            t[mode][i] = dt;
-            if (mode == ASYNC) {
-                tp[i] = bench_max(c->comm, p);
-                ti[i] = bench_max(c->comm, q);
+            for (int b = 0; b < B; b++) {
+                if (mode < COPY)
+                    t[mode][i * B + b] = dt / B;
+                if (mode == ASYNC) {
+                    tp[i * B + b] = bench_max(c->comm, p[b]);
+                    ti[i * B + b] = bench_max(c->comm, q[b]);
+                    to[i * B + b] = bench_min(c->comm, q[b]);
+                } else if (mode == COPY) {
+                    mc[i * B + b] = bench_max(c->comm, p[b]);
+                }
             }
         }
+    free(k[COPY].dst);
     pzarr_stats st;
     pzarr_get_stats(k[ASYNC].s, &st);
     bench_metric_num(c, "async_iflushes", bench_sum(c->comm, (double)st.iflushes));
@@ -176,17 +206,15 @@ static void run_modes(bench_ctx *c, const bench_geom *g, int sweeps, int n, fiel
 }
 
 /* The peak resident set's growth with async checkpoints in flight, alone
- * (no other store open): three intervals. */
+ * (no other store open): a run of B intervals. */
 static void async_memory(bench_ctx *c, const bench_geom *g, int sweeps, field *f)
 {
     int reset = bench_peak_reset() == 0;
     double rss0 = bench_rss_mib("VmRSS");
     ckpt k;
     ckpt_open(c, g, ASYNC, &k);
-    for (int i = 0; i < 3; i++) {
-        double p, q;
-        interval(c, g, ASYNC, &k, sweeps, f, &p, &q);
-    }
+    double p[B], q[B];
+    run(c, g, ASYNC, &k, sweeps, f, B, p, q);
     double grow = (bench_rss_mib("VmHWM") - rss0) * 1048576.0;
     ckpt_close(c, &k);
     if (!reset)
@@ -219,23 +247,14 @@ static void checkpoint_alone(bench_ctx *c, const bench_geom *g, field *f, int n,
     bench_remove(c, path);
 }
 
-/* A memcpy of the block into warm memory, and each rank's POSIX pwrite of
- * its block into its own file from page-aligned memory (fdatasync'ed with
- * --durable), n samples each. */
-static void baselines(bench_ctx *c, const field *f, uint64_t bytes, int n, double *mc,
-                      double *pw)
+/* Each rank's POSIX pwrite of its block into its own file from page-aligned
+ * memory (fdatasync'ed with --durable), n samples. */
+static void baselines(bench_ctx *c, const field *f, uint64_t bytes, int n, double *pw)
 {
     double *dst = bench_page_alloc(c, bytes);
-    memset(dst, 1, bytes); /* warm */
+    memcpy(dst, f->u, bytes);
     char path[BENCH_PATH_MAX];
     bench_path(c, path, "overlap-posix-%d.bin", c->rank);
-    for (int k = 0; k < n; k++) {
-        MPI_Barrier(c->comm);
-        double t0 = MPI_Wtime();
-        memcpy(dst, f->u, bytes);
-        mc[k] = bench_max(c->comm, MPI_Wtime() - t0);
-    }
-    memcpy(dst, f->u, bytes);
     for (int k = 0; k < n; k++)
         pw[k] = bench_max(c->comm, bench_posix_once(c, path, 1, dst, bytes));
     unlink(path);
@@ -265,7 +284,8 @@ int pzb_overlap(bench_ctx *c)
     if (g.ndim != 3)
         bench_die(c, "overlap: a 3-D --shape");
     bench_title(c, "overlap: compute + checkpoint every interval (none, blocking, iflush)", &g);
-    int n = c->o.intervals ? c->o.intervals : 6;
+    int n = c->o.intervals ? c->o.intervals : 12;
+    n = (n + B - 1) / B * B;
     field f;
     field_init(c, &g, &f);
     uint64_t bytes = bench_box_elems(&g.blk) * sizeof(double);
@@ -293,19 +313,20 @@ int pzb_overlap(bench_ctx *c)
     bench_metric_num(c, "compute_ms_target", want * 1e3);
     bench_metric_num(c, "checkpoint_mib", gbytes / 1048576.0);
     bench_metric_str(c, "durable", "%s", c->o.durable ? "yes" : "no");
-    double *ti = malloc((size_t)n * sizeof *ti);
-    if (!ti)
+    double *ti = malloc((size_t)n * sizeof *ti), *to = malloc((size_t)n * sizeof *to);
+    if (!ti || !to)
         bench_die(c, "out of memory");
-    run_modes(c, &g, sweeps, n, &f, (double *[3]){tn, tb, ta}, tp, ti);
+    run_modes(c, &g, sweeps, n, &f, (double *[3]){tn, tb, ta}, tp, ti, to, mc);
     async_memory(c, &g, sweeps, &f);
-    baselines(c, &f, bytes, n, mc, pw);
+    baselines(c, &f, bytes, n, pw);
     int rn = bench_add_row(c, "interval: compute only", tn, n, 0, 0, -1);
     int rb = bench_add_row(c, "interval: compute + blocking checkpoint", tb, n, 0, 0, rn);
     bench_add_row(c, "interval: iflush, compute, wait at the next", ta, n, 0, 0, rb);
     int rc = bench_add_row(c, "blocking checkpoint alone (write + flush)", tc, n, gbytes, 0, -1);
-    int rm = bench_add_row(c, "memcpy of the block (warm)", mc, n, gbytes, 0, -1);
+    int rm = bench_add_row(c, "memcpy of the block (warm), after the compute", mc, n, gbytes, 0, -1);
     bench_add_row(c, "write + iflush (blocking part)", tp, n, gbytes, 0, rm);
-    bench_add_row(c, "pzarr_array_iflush alone", ti, n, 0, 0, rc);
+    bench_add_row(c, "pzarr_array_iflush alone (slowest rank)", ti, n, 0, 0, rc);
+    bench_add_row(c, "pzarr_array_iflush alone (last rank in)", to, n, 0, 0, rc);
     bench_add_row(c, "POSIX pwrite of each block to its own file", pw, n, gbytes, 0, rc);
     double mn = median(tn, n), mb = median(tb, n), ma = median(ta, n);
     bench_metric_num(c, "hidden_fraction", mb > mn ? (mb - ma) / (mb - mn) : 0);
@@ -313,6 +334,7 @@ int pzb_overlap(bench_ctx *c)
     bench_metric_num(c, "iflush_part_over_memcpy", median(mc, n) > 0 ? median(tp, n) / median(mc, n) : 0);
     bench_metric_num(c, "iflush_part_over_blocking", ck > 0 ? median(tp, n) / ck : 0);
     bench_metric_num(c, "iflush_over_blocking", ck > 0 ? median(ti, n) / ck : 0);
+    bench_metric_num(c, "iflush_own_over_blocking", ck > 0 ? median(to, n) / ck : 0);
     free(f.u);
     free(f.v);
     free(tc);
@@ -323,5 +345,6 @@ int pzb_overlap(bench_ctx *c)
     free(mc);
     free(pw);
     free(ti);
+    free(to);
     return 0;
 }

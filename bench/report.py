@@ -490,7 +490,9 @@ def sec_overlap(docs):
                      fmt(m.get("hidden_fraction"), "%.2f"), fmt(m.get("async_over_blocking"), "%.2f"),
                      fmt(m.get("iflush_part_over_memcpy"), "%.2f"),
                      fmt(m.get("iflush_part_over_blocking"), "%.3f"),
+                     fmt(m.get("iflush_own_over_blocking"), "%.3f"),
                      fmt(m.get("iflush_over_blocking"), "%.3f"),
+                     fmt(m.get("async_mem_growth_per_block"), "%.2f"),
                      fmt(ratio(med.get("blocking checkpoint alone (write + flush)"),
                                med.get("POSIX pwrite of each block to its own file")), "%.2f")))
     if not rows:
@@ -499,14 +501,21 @@ def sec_overlap(docs):
         "## Overlap: checkpoints in the background (issue 20)\n",
         "`pzarr-bench overlap`: 128³ float64 (16 MiB), each rank its block; an interval is a "
         "fixed number of heat-stencil sweeps (calibrated to about twice the blocking "
-        "checkpoint) and one checkpoint: none, blocking (write + flush), or iflush at the "
-        "start and pzarr_wait at the next checkpoint (store with PZARR_ASYNC). Medians of 6 "
-        "intervals, the slowest rank. *hidden* = (T_blocking − T_async) / (T_blocking − "
-        "T_none); *part* = the write + iflush on the critical path; *POSIX* = each rank's "
-        "pwrite of its block into its own file, page-aligned, same run.\n",
+        "checkpoint) and one checkpoint: none, blocking (compute, write + flush), or async "
+        "(write + iflush, compute, pzarr_wait at the next checkpoint; store with PZARR_ASYNC). "
+        "Runs of 3 intervals with no barrier between, the runs of each mode interleaved with "
+        "the others' (and with a fourth, compute + a memcpy of the block into warm memory, "
+        "the baseline of *part*); medians of 12 intervals, the slowest rank. *hidden* = "
+        "(T_blocking − T_async) / (T_blocking − T_none); *part* = the write + iflush on the "
+        "critical path; *iflush own* = the call on the last rank to enter it (its own cost), "
+        "*iflush slowest* = on the slowest rank (with its wait for the others); *mem* = the "
+        "peak RSS growth with async checkpoints in flight over the rank's checkpoint bytes; "
+        "*POSIX* = each rank's pwrite of its block into its own file, page-aligned, same "
+        "run.\n",
         table(["run", "ranks", "fs", "codec", "durable", "compute ms", "T none ms",
                "T blocking ms", "T async ms", "hidden", "async/blocking", "part/memcpy",
-               "part/blocking ckpt", "iflush/blocking ckpt", "blocking ckpt / POSIX pwrite"],
+               "part/blocking ckpt", "iflush own/blocking ckpt", "iflush slowest/blocking ckpt",
+               "mem", "blocking ckpt / POSIX pwrite"],
               rows)])
 
 
@@ -538,9 +547,9 @@ def overlap_targets(docs):
     line("tmpfs, 2 ranks on 2 cores: async time / blocking time",
          sel(lambda d, m: tm(m) and d["ranks"] == 2),
          "async_over_blocking", lambda v: v <= 1.05, "target <= 1.05")
-    line("iflush of an aligned checkpoint vs the blocking flush (time; the call alone)",
-         sel(lambda d, m: tm(m)), "iflush_over_blocking", lambda v: v <= 0.05,
-         "target <= 0.05")
+    line("iflush of an aligned checkpoint vs the blocking checkpoint (the call's own cost: "
+         "the last rank in)", sel(lambda d, m: tm(m)), "iflush_own_over_blocking",
+         lambda v: v <= 0.05, "target <= 0.05")
     line("Peak memory growth with one request in flight, × the checkpoint's bytes on the "
          "rank", sel(lambda d, m: tm(m)), "async_mem_growth_per_block", lambda v: v <= 1.1,
          "target <= 1.1")

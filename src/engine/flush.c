@@ -629,8 +629,7 @@ struct pzarr_request_s {
     pzarr_array *a; /* NULL once the array is closed */
     flush_ctx c;    /* the collective part's outcome; c.commit: the files */
     pz_err e;       /* of the collective part */
-    pz_wbuf wb;     /* the checkpoint's write buffer and staged units */
-    pz_stage st;
+    pz_wbuf wb;     /* the checkpoint's write buffer */
     unsigned char *fetched; /* pieces from other ranks */
     uint64_t bytes;         /* held until the wait */
     worker *w;
@@ -765,7 +764,6 @@ static void req_finish(struct pzarr_request_s *r)
     pz_free(r->fetched);
     r->fetched = NULL;
     pz_wbuf_release(a, &r->wb);
-    pz_stage_release(&r->st);
     a->s->stats.inflight_bytes = 0;
     r->done = true;
     r->rc = e.code;
@@ -836,10 +834,8 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
      * afresh, staging under the next flush's id. */
     r->wb = a->wb;
     memset(&a->wb, 0, sizeof a->wb);
-    r->st = a->st;
-    memset(&a->st, 0, sizeof a->st);
-    c->commit = r->st.c;
-    memset(&r->st.c, 0, sizeof r->st.c);
+    c->commit = a->st.c; /* the staging buffers stay, reused by the next writes */
+    memset(&a->st.c, 0, sizeof a->st.c);
     pz_stage_begin(a);
     /* a resize since the last flush: its document (and the removal of chunks
      * it cut off) in this commit, staged here, before the workers start */
