@@ -123,10 +123,10 @@ static void ckpt_close(bench_ctx *c, ckpt *k)
  * + iflush, compute, wait (the wait at the next checkpoint: the write that
  * follows it comes right after the compute, as the blocking one). Returns
  * the run's time; for ASYNC each checkpoint's blocking part (write +
- * iflush) and the iflush alone go to tp[j], ti[j]; for COPY the memcpy to
- * tp[j]. */
+ * iflush) and the iflush alone go to tp[j], ti[j], and pzarr_wait to tw[j];
+ * for COPY the memcpy to tp[j]; the compute of each interval to tc[j]. */
 static double run(bench_ctx *c, const bench_geom *g, int mode, ckpt *k, int sweeps, field *f,
-                  int B, double *tp, double *ti)
+                  int B, double *tp, double *ti, double *tw, double *tc)
 {
     MPI_Barrier(c->comm);
     double t0 = MPI_Wtime();
@@ -141,7 +141,9 @@ static double run(bench_ctx *c, const bench_geom *g, int mode, ckpt *k, int swee
             tp[j] = p2 - p0;
             ti[j] = p2 - p1;
         }
+        double c0 = MPI_Wtime();
         compute(f, sweeps);
+        tc[j] = MPI_Wtime() - c0;
         if (mode == BLOCKING) {
             write_block(c, g, k->a, f);
             pzb_check_array(c, pzarr_array_flush(k->a), k->a, "pzarr_array_flush");
@@ -150,8 +152,11 @@ static double run(bench_ctx *c, const bench_geom *g, int mode, ckpt *k, int swee
             memcpy(k->dst, f->u, bench_box_elems(&g->blk) * sizeof(double));
             tp[j] = MPI_Wtime() - p0;
         }
-        if (r)
+        if (r) {
+            double w0 = MPI_Wtime();
             pzb_check_array(c, pzarr_wait(&r), k->a, "pzarr_wait");
+            tw[j] = MPI_Wtime() - w0;
+        }
     }
     return MPI_Wtime() - t0;
 }
@@ -165,9 +170,11 @@ enum { B = 3 }; /* intervals per run */
  * ti, and into to the iflush of the last rank to enter it (the others'
  * include their wait for it: the skew of their compute and writes, which a
  * blocking flush absorbs as well), the call's own cost; the memcpy of COPY
- * runs into mc. n is a multiple of B. */
+ * runs into mc; the waits into tw, each mode's computes (slowest rank) into
+ * tc[mode]. n is a multiple of B. */
 static void run_modes(bench_ctx *c, const bench_geom *g, int sweeps, int n, field *f,
-                      double *t[3], double *tp, double *ti, double *to, double *mc)
+                      double *t[3], double *tp, double *ti, double *to, double *mc, double *tw,
+                      double *tc[3])
 {
     ckpt k[NMODES] = {0};
     ckpt_open(c, g, BLOCKING, &k[BLOCKING]);
@@ -179,14 +186,18 @@ static void run_modes(bench_ctx *c, const bench_geom *g, int sweeps, int n, fiel
     for (int i = -1; i < n / B; i++)
         for (int j = 0; j < NMODES; j++) {
             int mode = (i + 1 + j) % NMODES;
-            double p[B] = {0}, q[B] = {0};
-            double dt = bench_max(c->comm, run(c, g, mode, &k[mode], sweeps, f, B, p, q));
+            double p[B] = {0}, q[B] = {0}, w[B] = {0}, cc[B] = {0};
+            double dt =
+                bench_max(c->comm, run(c, g, mode, &k[mode], sweeps, f, B, p, q, w, cc));
             if (i < 0)
                 continue;
             for (int b = 0; b < B; b++) {
-                if (mode < COPY)
+                if (mode < COPY) {
                     t[mode][i * B + b] = dt / B;
+                    tc[mode][i * B + b] = bench_max(c->comm, cc[b]);
+                }
                 if (mode == ASYNC) {
+                    tw[i * B + b] = bench_max(c->comm, w[b]);
                     tp[i * B + b] = bench_max(c->comm, p[b]);
                     ti[i * B + b] = bench_max(c->comm, q[b]);
                     to[i * B + b] = bench_min(c->comm, q[b]);
@@ -213,8 +224,8 @@ static void async_memory(bench_ctx *c, const bench_geom *g, int sweeps, field *f
     double rss0 = bench_rss_mib("VmRSS");
     ckpt k;
     ckpt_open(c, g, ASYNC, &k);
-    double p[B], q[B];
-    run(c, g, ASYNC, &k, sweeps, f, B, p, q);
+    double p[B], q[B], w[B], cc[B];
+    run(c, g, ASYNC, &k, sweeps, f, B, p, q, w, cc);
     double grow = (bench_rss_mib("VmHWM") - rss0) * 1048576.0;
     ckpt_close(c, &k);
     if (!reset)
@@ -314,9 +325,11 @@ int pzb_overlap(bench_ctx *c)
     bench_metric_num(c, "checkpoint_mib", gbytes / 1048576.0);
     bench_metric_str(c, "durable", "%s", c->o.durable ? "yes" : "no");
     double *ti = malloc((size_t)n * sizeof *ti), *to = malloc((size_t)n * sizeof *to);
-    if (!ti || !to)
+    double *tw = malloc((size_t)n * sizeof *tw), *tcm = malloc(3 * (size_t)n * sizeof *tcm);
+    if (!ti || !to || !tw || !tcm)
         bench_die(c, "out of memory");
-    run_modes(c, &g, sweeps, n, &f, (double *[3]){tn, tb, ta}, tp, ti, to, mc);
+    run_modes(c, &g, sweeps, n, &f, (double *[3]){tn, tb, ta}, tp, ti, to, mc, tw,
+              (double *[3]){tcm, tcm + n, tcm + 2 * n});
     async_memory(c, &g, sweeps, &f);
     baselines(c, &f, bytes, n, pw);
     int rn = bench_add_row(c, "interval: compute only", tn, n, 0, 0, -1);
@@ -335,6 +348,12 @@ int pzb_overlap(bench_ctx *c)
     bench_metric_num(c, "iflush_part_over_blocking", ck > 0 ? median(tp, n) / ck : 0);
     bench_metric_num(c, "iflush_over_blocking", ck > 0 ? median(ti, n) / ck : 0);
     bench_metric_num(c, "iflush_own_over_blocking", ck > 0 ? median(to, n) / ck : 0);
+    /* Where an async interval's time goes, beyond the compute alone. */
+    bench_metric_num(c, "compute_ms_none", median(tcm, n) * 1e3);
+    bench_metric_num(c, "compute_ms_blocking", median(tcm + n, n) * 1e3);
+    bench_metric_num(c, "compute_ms_async", median(tcm + 2 * n, n) * 1e3);
+    bench_metric_num(c, "part_ms_async", median(tp, n) * 1e3);
+    bench_metric_num(c, "wait_ms_async", median(tw, n) * 1e3);
     free(f.u);
     free(f.v);
     free(tc);
@@ -346,5 +365,7 @@ int pzb_overlap(bench_ctx *c)
     free(pw);
     free(ti);
     free(to);
+    free(tw);
+    free(tcm);
     return 0;
 }

@@ -166,7 +166,15 @@ typedef struct pzarr_array pzarr_array;
 /* Writes of whole chunks a rank owns are copied into the write buffer (as
  * long as it has room) instead of being encoded and written inside
  * pzarr_array_write, so that pzarr_array_iflush hands them to the
- * background: a write is then a copy, whatever the codec. */
+ * background: a write is then a copy, whatever the codec. That is done
+ * when a worker has a core of its own (the node's online cores over its
+ * ranks, capped by the process's affinity mask, is 2 or more); with none,
+ * the copy would only cost the rank's own core, and whole chunks are
+ * staged inside the write as without the flag. The hint
+ * "pzarr_async_stage" (or the environment variable PZARR_ASYNC_STAGE):
+ * "auto" (that rule, the default), "background" (always copy) or
+ * "inline" (never). With PZARR_DURABLE the files are not synced as written
+ * but all together by the background before the commit. */
 #define PZARR_ASYNC 0x80
 
 #ifndef PZARR_WITHOUT_MPI
@@ -378,7 +386,10 @@ int pzarr_array_flush(pzarr_array *a);
  * the write limit) and the pieces fetched from other ranks stay in memory
  * until the wait (pzarr_stats.inflight_bytes). Hints at open:
  * "pzarr_io_threads" (workers, default 1), "pzarr_throttle" (bytes per
- * second per rank the workers write; pzarr_wait lifts it).
+ * second per rank the workers write; pzarr_wait lifts it),
+ * "pzarr_async_stage" (PZARR_ASYNC). With PZARR_DURABLE the workers
+ * fdatasync the checkpoint's files; the directories and the commit record
+ * are synced at the wait.
  * pzarr_array_iflush sets *req; pzarr_wait releases it and sets it to NULL.
  */
 typedef struct pzarr_request_s *pzarr_request;

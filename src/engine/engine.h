@@ -16,6 +16,7 @@ enum { PZ_STAGE_AUTO, PZ_STAGE_BACKGROUND, PZ_STAGE_INLINE }; /* hint pzarr_asyn
 #define PZ_SEG_BYTES ((size_t)64 << 20)       /* write buffer segment size */
 #define PZ_FLUSH_BUDGET ((uint64_t)256 << 20) /* remote bytes fetched per round */
 #define PZ_FLUSH_BATCH 256                    /* chunks merged per round at most */
+#define PZ_MAX_IO_THREADS 64                  /* hint pzarr_io_threads at most */
 #define PZ_READ_BATCH 256                     /* chunk files per batch of a read */
 /* Decoded bytes per batch of a read. Files in memory (tmpfs) have nothing
  * to read ahead, so a batch only has to stay in the cache between the read
@@ -206,6 +207,7 @@ struct pzarr_array {
     /* pzarr_array_iflush (flush.c): the request in the background, and the
      * last one made (its handle learns when the array is closed) */
     struct pzarr_request_s *req, *last_req;
+    struct pz_pool *pool; /* its background threads, kept between requests */
     pz_stage st;
     uint64_t write_limit;
     pz_xchg x;

@@ -103,7 +103,7 @@ static void async_settings(pzarr_store *s, MPI_Info info, pz_err *e)
         MPI_Info_get(info, "pzarr_io_threads", sizeof v - 1, v, &flag) == MPI_SUCCESS && flag) {
         char *end;
         long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > 64)
+        if (*end || n < 1 || n > PZ_MAX_IO_THREADS)
             pz_err_set(e, PZARR_EINVAL, "hint pzarr_io_threads=\"%.32s\": must be 1 to 64", v);
         else
             s->io_threads = (int)n;
