@@ -366,10 +366,19 @@ int pz_commit_finish(pzarr_array *a, pz_commit *c, pz_err *e);
 int pz_commit_sync_staged(pz_commit *c, pz_err *e);
 /* Whether a worker of this rank has a core of its own (collective the first
  * time: see pz_cores_per_rank). */
-bool pz_store_spare_core(pzarr_store *s);
+static inline bool pz_store_spare_core(pzarr_store *s)
+{
+    if (s->spare_core < 0)
+        s->spare_core = pz_cores_per_rank(s->comm) >= 2;
+    return s->spare_core > 0;
+}
 /* Whether whole owned units written to this PZARR_ASYNC store go to the
  * background (copied) rather than being staged in the write. Local. */
-bool pz_async_copies(const pzarr_store *s);
+static inline bool pz_async_copies(const pzarr_store *s)
+{
+    return s->async_stage == PZ_STAGE_BACKGROUND ||
+           (s->async_stage == PZ_STAGE_AUTO && s->spare_core > 0);
+}
 void pz_commit_free(pz_commit *c);
 /* Test hook: PZARR_TEST_KILL_AT=where[:rank] ends the process at `where`. */
 void pz_test_crash_point(const pzarr_store *s, const char *where);

@@ -238,19 +238,6 @@ int pzarr_open_info(MPI_Comm comm, const char *path, int flags, MPI_Info info,
     return e.code;
 }
 
-bool pz_store_spare_core(pzarr_store *s)
-{
-    if (s->spare_core < 0)
-        s->spare_core = pz_cores_per_rank(s->comm) >= 2;
-    return s->spare_core > 0;
-}
-
-bool pz_async_copies(const pzarr_store *s)
-{
-    return s->async_stage == PZ_STAGE_BACKGROUND ||
-           (s->async_stage == PZ_STAGE_AUTO && s->spare_core > 0);
-}
-
 int pzarr_open(MPI_Comm comm, const char *path, int flags, pzarr_store **out)
 {
     return pzarr_open_info(comm, path, flags, MPI_INFO_NULL, out);
