@@ -18,6 +18,7 @@
 #define _GNU_SOURCE /* gettid, setpriority of a thread */
 #include "engine.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -749,22 +750,36 @@ static void *work(void *p)
     return NULL;
 }
 
+/* How long thread 0 leaves the files of a finished commit open: their
+ * space is freed while the simulation computes, not while the write right
+ * after the wait copies (freeing pages beside a copy slows the copy). */
+#define PZ_CLOSE_DELAY_NS 50000000L
+
 static void *pool_main(void *p)
 {
     struct pool_arg *arg = p;
     pz_pool *pl = arg->p;
+    bool closer = arg->k == 0;
     pthread_mutex_lock(&pl->mu);
     for (;;) {
-        while (!pl->job[arg->k] && !(arg->k == 0 && pl->nclosing) && !pl->quit)
-            pthread_cond_wait(&pl->go, &pl->mu);
-        worker *w = pl->job[arg->k];
-        if (w) {
-            pthread_mutex_unlock(&pl->mu);
-            work(w);
-            pthread_mutex_lock(&pl->mu);
-            pl->job[arg->k] = NULL;
-            pthread_cond_broadcast(&pl->done);
-        } else if (arg->k == 0 && pl->nclosing) {
+        /* Thread 0 closes held files at its next job, at the quit, or after
+         * PZ_CLOSE_DELAY_NS idle, whichever comes first. */
+        bool late = false;
+        while (!pl->job[arg->k] && !pl->quit && !late) {
+            if (closer && pl->nclosing) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += PZ_CLOSE_DELAY_NS;
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                late = pthread_cond_timedwait(&pl->go, &pl->mu, &ts) == ETIMEDOUT;
+            } else {
+                pthread_cond_wait(&pl->go, &pl->mu);
+            }
+        }
+        if (closer && pl->nclosing) {
             int *fd = pl->closing;
             size_t n = pl->nclosing;
             pl->closing = NULL;
@@ -774,9 +789,16 @@ static void *pool_main(void *p)
                 close(fd[i]);
             pz_free(fd);
             pthread_mutex_lock(&pl->mu);
-        } else {
-            break; /* quit, nothing left to do */
+            continue;
         }
+        worker *w = pl->job[arg->k];
+        if (!w)
+            break; /* quit, nothing left to do */
+        pthread_mutex_unlock(&pl->mu);
+        work(w);
+        pthread_mutex_lock(&pl->mu);
+        pl->job[arg->k] = NULL;
+        pthread_cond_broadcast(&pl->done);
     }
     pthread_mutex_unlock(&pl->mu);
     return NULL;
@@ -825,8 +847,9 @@ static int pool_start(pzarr_array *a, int k, worker *w)
     return rc;
 }
 
-/* The files a request held (hold_replaced), closed by thread 0 of the pool,
- * which a request with held files has: else here. */
+/* The files a request held (hold_replaced), closed by thread 0 of the pool
+ * (which a request with held files has; else here), at its next job or
+ * PZ_CLOSE_DELAY_NS after the wait. */
 static void pool_close(pzarr_array *a, int *fd, size_t n)
 {
     pz_pool *pl = a->pool;
