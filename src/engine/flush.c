@@ -730,8 +730,10 @@ static void *work(void *p)
             nanosleep(&ts, NULL);
         }
     }
-    /* Durable async stores: the last worker out syncs every file of the
-     * checkpoint, the writes' and the workers' (nobody writes them any more). */
+    /* The last worker out, when every worker succeeded: in a durable async
+     * store it syncs every file of the checkpoint, the writes' and the
+     * workers' (nobody writes them any more); with a core of its own it
+     * holds the files the commit will replace open (hold_replaced). */
     struct pzarr_request_s *r = w->r;
     if (atomic_fetch_sub(&r->merging, 1) == 1) {
         bool ok = true;
