@@ -234,9 +234,8 @@ extern _Thread_local pzarr_stats *pz_tls_stats;
 /* Completes a pending request and detaches the last one from the array,
  * before it is closed (collective). */
 void pz_request_close(pzarr_array *a);
-/* Frees a write buffer / a stage taken from an array (an iflush's). */
+/* Frees a write buffer taken from an array (an iflush's). */
 void pz_wbuf_release(pzarr_array *a, pz_wbuf *wb);
-void pz_stage_release(pz_stage *st);
 
 /* ---------------------------------------------------------------- vlen.c */
 

@@ -623,8 +623,7 @@ typedef struct worker {
     size_t g0, g1;
     pz_err e;
     pzarr_stats stats;
-    int slot;     /* its thread in the array's pool */
-    bool started; /* handed to that thread */
+    bool started; /* handed to thread k of the array's pool (k: its index) */
 } worker;
 
 /* The array's background threads, made by its first iflush that needs them
@@ -967,7 +966,7 @@ static void req_finish(struct pzarr_request_s *r)
     for (int k = 0; k < r->nw; k++) {
         worker *w = &r->w[k];
         if (w->started)
-            pool_join(a, w->slot);
+            pool_join(a, k);
         add_stats(&a->s->stats, &w->stats);
         if (w->e.code && e.code == 0)
             e = w->e;
@@ -1109,7 +1108,7 @@ int pzarr_array_iflush(pzarr_array *a, pzarr_request *req)
             atomic_store(&w->alive, 0);
             atomic_fetch_sub(&r->merging, 1);
             atomic_fetch_sub(&r->running, 1);
-        } else if (w->slot = k, pool_start(a, k, w) == 0) {
+        } else if (pool_start(a, k, w) == 0) {
             w->started = true;
         } else {
             w->background = false;

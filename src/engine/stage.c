@@ -60,17 +60,6 @@ void pz_stage_abort(pzarr_array *a)
     pz_stage_begin(a);
 }
 
-void pz_stage_release(pz_stage *st)
-{
-    pz_commit_free(&st->c);
-    pz_free(st->v);
-    pz_free(st->slots);
-    pz_free(st->chunk);
-    pz_buf_free(&st->enc);
-    pz_free(st->sf_path);
-    memset(st, 0, sizeof *st);
-}
-
 void pz_stage_free(pzarr_array *a)
 {
     pz_stage *st = &a->st;
